@@ -1,0 +1,1 @@
+//! Criterion benches live in `[[bench]]` targets; this crate has no library code.

@@ -1,0 +1,1 @@
+//! The ngsim result model and its report writers.

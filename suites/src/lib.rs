@@ -1,0 +1,1 @@
+//! The ngsim conformance runner and command-line interface.
