@@ -1,5 +1,19 @@
 //! The ngsim mock NextGen EHR.
 //!
 //! # Layout
-//! The crate is organised one concept per module; see `ARCHITECTURE.md` at the
-//! repository root for the data flow and the invariants between modules.
+//! - [`profile`]: version profiles (quirks as data), loading and validation.
+//! - [`journal`]: the ordered record of every exchange, which the runner judges.
+//! - [`faults`]: fault rules, from profiles and set at runtime.
+//! - [`server`]: the in-process simulator (`Simulator::builder()`), its HTTP
+//!   router and listeners.
+//! - [`control`]: the `/_ngsim/` control API.
+//!
+//! See `ARCHITECTURE.md` at the repository root for the data flow and invariants.
+
+pub mod control;
+pub mod faults;
+pub mod journal;
+pub mod profile;
+pub mod server;
+
+pub use server::{RunningSimulator, Simulator, SimulatorBuilder};

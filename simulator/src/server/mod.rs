@@ -1,0 +1,295 @@
+//! The in-process simulator, in the style of wiremock: build, start on
+//! `127.0.0.1:0`, read the URLs, and drop to shut down.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), simulator::server::StartError> {
+//! let sim = simulator::Simulator::builder().start().await?;
+//! println!("FHIR base: {}", sim.fhir_base_url());
+//! # Ok(()) }
+//! ```
+
+mod journal_layer;
+mod state;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use axum::Router;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use journal_layer::{ExchangeNote, NoteSlot, redact_query};
+pub use state::{AppState, StateInner, Urls};
+
+use crate::journal::{self, Journal, Surface};
+use crate::profile::{Profile, ProfileError, ProfileLoader};
+
+/// Entry point: `Simulator::builder()`.
+#[derive(Debug)]
+pub struct Simulator;
+
+impl Simulator {
+    /// A builder with embedded defaults: profile `nge-5.9.2`, loopback, port 0.
+    pub fn builder() -> SimulatorBuilder {
+        SimulatorBuilder::default()
+    }
+}
+
+/// Why the simulator could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The profile could not be loaded.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// A listener could not be bound.
+    #[error("cannot bind {what} on {addr}: {source}")]
+    Bind {
+        /// Which listener.
+        what: &'static str,
+        /// Address.
+        addr: SocketAddr,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A non-loopback address was requested without `allow_remote`.
+    #[error(
+        "refusing to listen on {0}: ngsim serves synthetic data with deliberately weak modes; \
+         pass --allow-remote to listen beyond loopback"
+    )]
+    RemoteRefused(SocketAddr),
+    /// The journal file could not be created.
+    #[error("cannot create journal file {path}: {source}")]
+    Journal {
+        /// Path.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The default profile name.
+pub const DEFAULT_PROFILE: &str = "nge-5.9.2";
+
+/// Configures and starts a simulator.
+#[derive(Debug)]
+pub struct SimulatorBuilder {
+    profile: Option<Profile>,
+    http_addr: SocketAddr,
+    journal_capacity: usize,
+    journal_file: Option<PathBuf>,
+    control_token: Option<String>,
+    allow_remote: bool,
+}
+
+impl Default for SimulatorBuilder {
+    fn default() -> Self {
+        SimulatorBuilder {
+            profile: None,
+            http_addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+            journal_capacity: journal::DEFAULT_CAPACITY,
+            journal_file: None,
+            control_token: None,
+            allow_remote: false,
+        }
+    }
+}
+
+impl SimulatorBuilder {
+    /// Use this resolved profile.
+    pub fn profile(mut self, p: Profile) -> Self {
+        self.profile = Some(p);
+        self
+    }
+
+    /// Use a built-in profile by name, or a profile file by path.
+    pub fn profile_named(self, name_or_path: &str) -> Result<Self, ProfileError> {
+        let p = ProfileLoader::default().load(name_or_path)?;
+        Ok(self.profile(p))
+    }
+
+    /// HTTP listen address (default `127.0.0.1:0`).
+    pub fn http_addr(mut self, addr: SocketAddr) -> Self {
+        self.http_addr = addr;
+        self
+    }
+
+    /// In-memory journal bound (default [`journal::DEFAULT_CAPACITY`]).
+    pub fn journal_capacity(mut self, n: usize) -> Self {
+        self.journal_capacity = n;
+        self
+    }
+
+    /// Also write the journal to this file as JSON lines.
+    pub fn journal_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.journal_file = Some(path.into());
+        self
+    }
+
+    /// Let non-loopback peers use the control API when they present this token.
+    pub fn control_token(mut self, token: impl Into<String>) -> Self {
+        self.control_token = Some(token.into());
+        self
+    }
+
+    /// Allow listening on non-loopback addresses.
+    pub fn allow_remote(mut self, yes: bool) -> Self {
+        self.allow_remote = yes;
+        self
+    }
+
+    /// Bind the listeners and start serving.
+    pub async fn start(self) -> Result<RunningSimulator, StartError> {
+        let profile = match self.profile {
+            Some(p) => p,
+            None => ProfileLoader::default().load(DEFAULT_PROFILE)?,
+        };
+        if !self.allow_remote && !self.http_addr.ip().is_loopback() {
+            return Err(StartError::RemoteRefused(self.http_addr));
+        }
+        let journal = match &self.journal_file {
+            Some(path) => Journal::with_file(self.journal_capacity, path).map_err(|source| {
+                StartError::Journal {
+                    path: path.clone(),
+                    source,
+                }
+            })?,
+            None => Journal::new(self.journal_capacity),
+        };
+        let http = tokio::net::TcpListener::bind(self.http_addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                what: "HTTP",
+                addr: self.http_addr,
+                source,
+            })?;
+        let http_addr = http.local_addr().map_err(|source| StartError::Bind {
+            what: "HTTP",
+            addr: self.http_addr,
+            source,
+        })?;
+        let urls = Urls {
+            http_addr,
+            http_base: format!("http://{http_addr}"),
+            mllp_addr: None,
+        };
+        let state = AppState::new(profile, journal, urls, self.control_token);
+
+        let shutdown = CancellationToken::new();
+        let tasks = TaskTracker::new();
+        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            let served = axum::serve(http, app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "HTTP server stopped");
+            }
+        });
+        tasks.close();
+        tracing::info!(addr = %http_addr, profile = %state.profile().name, "simulator started");
+        Ok(RunningSimulator {
+            state,
+            shutdown,
+            tasks,
+        })
+    }
+}
+
+/// The whole HTTP surface: every surface's router with its journal layer.
+pub fn router(state: AppState) -> Router {
+    let control = with_journal(
+        crate::control::router(state.clone()),
+        &state,
+        Surface::Control,
+    );
+    Router::new()
+        .merge(control)
+        .fallback(unmatched)
+        .with_state(())
+}
+
+/// Wrap a surface's router in the journaling middleware for that surface.
+pub fn with_journal(r: Router, state: &AppState, surface: Surface) -> Router {
+    r.layer(axum::middleware::from_fn_with_state(
+        (state.clone(), surface),
+        journal_layer::record,
+    ))
+}
+
+async fn unmatched(
+    uri: axum::http::Uri,
+) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
+    (
+        axum::http::StatusCode::NOT_FOUND,
+        axum::Json(serde_json::json!({ "message": format!("No route matches {}", uri.path()) })),
+    )
+}
+
+/// A running simulator. Dropping it shuts the listeners down.
+#[derive(Debug)]
+pub struct RunningSimulator {
+    state: AppState,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl RunningSimulator {
+    /// Shared state (profile, journal, faults, URLs).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The journal.
+    pub fn journal(&self) -> &Journal {
+        &self.state.journal
+    }
+
+    /// HTTP listener address.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.state.urls.http_addr
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.state.urls.http_base
+    }
+
+    /// Absolute FHIR base URL of the active profile.
+    pub fn fhir_base_url(&self) -> String {
+        self.state.urls.http(&self.state.profile().fhir.base_path)
+    }
+
+    /// Absolute Enterprise API base URL of the active profile.
+    pub fn enterprise_base_url(&self) -> String {
+        self.state
+            .urls
+            .http(&self.state.profile().enterprise.api_base)
+    }
+
+    /// MLLP listener address, when one runs.
+    pub fn mllp_addr(&self) -> Option<SocketAddr> {
+        self.state.urls.mllp_addr
+    }
+
+    /// A token that is cancelled when the simulator stops.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Stop accepting, let in-flight exchanges finish, and flush the journal.
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        self.tasks.wait().await;
+        self.state.journal.flush();
+    }
+}
+
+impl Drop for RunningSimulator {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}

@@ -1,0 +1,88 @@
+//! Shared simulator state handed to every surface's router.
+
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use crate::faults::Faults;
+use crate::journal::Journal;
+use crate::profile::Profile;
+
+/// Absolute URLs of the running simulator (known once the listeners are bound).
+#[derive(Debug, Clone)]
+pub struct Urls {
+    /// HTTP listener address.
+    pub http_addr: SocketAddr,
+    /// `http://host:port`, no trailing slash.
+    pub http_base: String,
+    /// MLLP listener address, when one is running.
+    pub mllp_addr: Option<SocketAddr>,
+}
+
+impl Urls {
+    /// An absolute URL for `path` on the HTTP listener.
+    pub fn http(&self, path: &str) -> String {
+        format!("{}{}", self.http_base, path)
+    }
+}
+
+/// Everything the surfaces share. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<StateInner>,
+}
+
+/// The shared state behind [`AppState`].
+#[derive(Debug)]
+pub struct StateInner {
+    profile: RwLock<Arc<Profile>>,
+    /// The journal.
+    pub journal: Journal,
+    /// Active faults.
+    pub faults: Faults,
+    /// Listener URLs.
+    pub urls: Urls,
+    /// When set, the control API also answers non-loopback peers presenting it.
+    pub control_token: Option<String>,
+}
+
+impl AppState {
+    pub(crate) fn new(
+        profile: Profile,
+        journal: Journal,
+        urls: Urls,
+        control_token: Option<String>,
+    ) -> AppState {
+        let faults = Faults::new(profile.faults.clone());
+        AppState {
+            inner: Arc::new(StateInner {
+                profile: RwLock::new(Arc::new(profile)),
+                journal,
+                faults,
+                urls,
+                control_token,
+            }),
+        }
+    }
+
+    /// The active profile. Handlers take it once per request, so a runtime swap
+    /// never shows a request two different profiles.
+    pub fn profile(&self) -> Arc<Profile> {
+        self.inner.profile.read().clone()
+    }
+
+    /// Swap the active profile atomically; the fault set is re-armed from it.
+    pub fn set_profile(&self, profile: Profile) {
+        self.inner.faults.replace(profile.faults.clone());
+        *self.inner.profile.write() = Arc::new(profile);
+    }
+}
+
+impl Deref for AppState {
+    type Target = StateInner;
+    fn deref(&self) -> &StateInner {
+        &self.inner
+    }
+}
