@@ -10,6 +10,7 @@
 //!
 //! See `ARCHITECTURE.md` at the repository root for the data flow and invariants.
 
+pub mod clients;
 pub mod control;
 pub mod faults;
 pub mod journal;

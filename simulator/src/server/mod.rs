@@ -21,6 +21,7 @@ use tokio_util::task::TaskTracker;
 pub use journal_layer::{ExchangeNote, NoteSlot, redact_query};
 pub use state::{AppState, StateInner, Urls};
 
+use crate::clients::ClientRegistry;
 use crate::journal::{self, Journal, Surface};
 use crate::profile::{Profile, ProfileError, ProfileLoader};
 
@@ -77,6 +78,7 @@ pub const DEFAULT_PROFILE: &str = "nge-5.9.2";
 #[derive(Debug)]
 pub struct SimulatorBuilder {
     profile: Option<Profile>,
+    clients: ClientRegistry,
     http_addr: SocketAddr,
     journal_capacity: usize,
     journal_file: Option<PathBuf>,
@@ -88,6 +90,7 @@ impl Default for SimulatorBuilder {
     fn default() -> Self {
         SimulatorBuilder {
             profile: None,
+            clients: ClientRegistry::default(),
             http_addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
             journal_capacity: journal::DEFAULT_CAPACITY,
             journal_file: None,
@@ -108,6 +111,12 @@ impl SimulatorBuilder {
     pub fn profile_named(self, name_or_path: &str) -> Result<Self, ProfileError> {
         let p = ProfileLoader::default().load(name_or_path)?;
         Ok(self.profile(p))
+    }
+
+    /// Registered clients (demo clients are added to these).
+    pub fn clients(mut self, clients: ClientRegistry) -> Self {
+        self.clients = clients;
+        self
     }
 
     /// HTTP listen address (default `127.0.0.1:0`).
@@ -175,7 +184,8 @@ impl SimulatorBuilder {
             http_base: format!("http://{http_addr}"),
             mllp_addr: None,
         };
-        let state = AppState::new(profile, journal, urls, self.control_token);
+        let clients = self.clients.with_demo_clients();
+        let state = AppState::new(profile, clients, journal, urls, self.control_token);
 
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
+use crate::clients::ClientRegistry;
 use crate::faults::Faults;
 use crate::journal::Journal;
 use crate::profile::Profile;
@@ -38,6 +39,7 @@ pub struct AppState {
 #[derive(Debug)]
 pub struct StateInner {
     profile: RwLock<Arc<Profile>>,
+    clients: RwLock<Arc<ClientRegistry>>,
     /// The journal.
     pub journal: Journal,
     /// Active faults.
@@ -51,6 +53,7 @@ pub struct StateInner {
 impl AppState {
     pub(crate) fn new(
         profile: Profile,
+        clients: ClientRegistry,
         journal: Journal,
         urls: Urls,
         control_token: Option<String>,
@@ -59,6 +62,7 @@ impl AppState {
         AppState {
             inner: Arc::new(StateInner {
                 profile: RwLock::new(Arc::new(profile)),
+                clients: RwLock::new(Arc::new(clients)),
                 journal,
                 faults,
                 urls,
@@ -71,6 +75,19 @@ impl AppState {
     /// never shows a request two different profiles.
     pub fn profile(&self) -> Arc<Profile> {
         self.inner.profile.read().clone()
+    }
+
+    /// The client registry.
+    pub fn clients(&self) -> Arc<ClientRegistry> {
+        self.inner.clients.read().clone()
+    }
+
+    /// Change the client registry (e.g. the runner registering a SUT).
+    pub fn update_clients(&self, f: impl FnOnce(&mut ClientRegistry)) {
+        let mut guard = self.inner.clients.write();
+        let mut reg = (**guard).clone();
+        f(&mut reg);
+        *guard = Arc::new(reg);
     }
 
     /// Swap the active profile atomically; the fault set is re-armed from it.
