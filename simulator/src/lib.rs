@@ -12,6 +12,7 @@
 
 pub mod clients;
 pub mod control;
+pub mod events;
 pub mod faults;
 pub mod journal;
 pub mod profile;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 
 use crate::clients::ClientRegistry;
+use crate::events::Events;
 use crate::faults::Faults;
 use crate::journal::Journal;
 use crate::profile::Profile;
@@ -44,6 +45,8 @@ pub struct StateInner {
     pub journal: Journal,
     /// Active faults.
     pub faults: Faults,
+    /// Practice-change events.
+    pub events: Events,
     /// Listener URLs.
     pub urls: Urls,
     /// When set, the control API also answers non-loopback peers presenting it.
@@ -65,6 +68,7 @@ impl AppState {
                 clients: RwLock::new(Arc::new(clients)),
                 journal,
                 faults,
+                events: Events::default(),
                 urls,
                 control_token,
             }),
