@@ -10,10 +10,12 @@
 //!
 //! See `ARCHITECTURE.md` at the repository root for the data flow and invariants.
 
+pub mod auth;
 pub mod clients;
 pub mod control;
 pub mod events;
 pub mod faults;
+pub mod fhir;
 pub mod journal;
 pub mod profile;
 pub mod server;

@@ -218,7 +218,9 @@ pub fn router(state: AppState) -> Router {
     );
     Router::new()
         .merge(control)
-        .fallback(unmatched)
+        // SMART and FHIR paths come from the active profile, so they are
+        // matched per request behind every fixed route.
+        .fallback_service(crate::fhir::surfaces(state.clone()))
         .with_state(())
 }
 
@@ -230,7 +232,7 @@ pub fn with_journal(r: Router, state: &AppState, surface: Surface) -> Router {
     ))
 }
 
-async fn unmatched(
+pub(crate) async fn unmatched(
     uri: axum::http::Uri,
 ) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
     (

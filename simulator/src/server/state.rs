@@ -51,6 +51,8 @@ pub struct StateInner {
     pub urls: Urls,
     /// When set, the control API also answers non-loopback peers presenting it.
     pub control_token: Option<String>,
+    /// SMART authorization server: token table, codes, keys.
+    pub auth: crate::auth::AuthState,
 }
 
 impl AppState {
@@ -62,6 +64,8 @@ impl AppState {
         control_token: Option<String>,
     ) -> AppState {
         let faults = Faults::new(profile.faults.clone());
+        let auth = crate::auth::AuthState::new();
+        let clients = auth.add_demo_clients(clients);
         AppState {
             inner: Arc::new(StateInner {
                 profile: RwLock::new(Arc::new(profile)),
@@ -71,6 +75,7 @@ impl AppState {
                 events: Events::default(),
                 urls,
                 control_token,
+                auth,
             }),
         }
     }

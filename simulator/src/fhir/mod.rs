@@ -1,0 +1,133 @@
+//! The FHIR R4 API: discovery, CapabilityStatement, and read/search of the
+//! US Core types rendered from the synthetic practice, shaped by the active
+//! profile.
+//!
+//! Routing is dynamic: [`surfaces`] is the HTTP router's fallback and matches
+//! each request against the *active* profile's FHIR base (either case of the
+//! trailing `/r4`) and SMART endpoint paths. A runtime profile swap through the
+//! control API therefore moves every endpoint at once, with no rebuild. Fixed
+//! routes of other surfaces (control, Enterprise, Bulk) are matched first.
+
+pub mod directory;
+pub mod discovery;
+pub mod outcome;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tower::ServiceExt;
+
+use crate::journal::Surface;
+use crate::server::{AppState, NoteSlot, with_journal};
+use outcome::{FhirError, fhir_response};
+
+/// The part of `path` after the FHIR base `base`, if `path` is under it. The
+/// base matches case-insensitively (NGE clients spell it `/r4` and `/R4`).
+pub fn strip_base<'a>(path: &'a str, base: &str) -> Option<&'a str> {
+    let head = path.get(..base.len())?;
+    if !head.eq_ignore_ascii_case(base) {
+        return None;
+    }
+    let rest = &path[base.len()..];
+    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+}
+
+/// The fallback service holding the authorization server (journaled as
+/// `oauth`) and the FHIR API (journaled as `fhir`); anything else is a 404.
+pub fn surfaces(state: AppState) -> Router {
+    let oauth = with_journal(crate::auth::router(state.clone()), &state, Surface::Oauth);
+    let fhir = with_journal(router(state.clone()), &state, Surface::Fhir);
+    Router::new()
+        .fallback(move |State(state): State<AppState>, req: Request| {
+            let (oauth, fhir) = (oauth.clone(), fhir.clone());
+            async move {
+                let path = req.uri().path();
+                let routed = if crate::auth::handles(&state, path) {
+                    oauth.oneshot(req).await
+                } else if strip_base(path, &state.profile().fhir.base_path).is_some() {
+                    fhir.oneshot(req).await
+                } else {
+                    return crate::server::unmatched(req.uri().clone())
+                        .await
+                        .into_response();
+                };
+                match routed {
+                    Ok(r) => r,
+                    Err(never) => match never {},
+                }
+            }
+        })
+        .with_state(state)
+}
+
+/// The FHIR router (journaled by the caller); it dispatches on the active profile.
+pub fn router(state: AppState) -> Router {
+    Router::new().fallback(dispatch).with_state(state)
+}
+
+async fn dispatch(State(state): State<AppState>, slot: NoteSlot, req: Request) -> Response {
+    let p = state.profile();
+    let path = req.uri().path().to_owned();
+    let Some(rest) = strip_base(&path, &p.fhir.base_path) else {
+        return FhirError::new(StatusCode::NOT_FOUND, "not-found", "not a FHIR path")
+            .into_response();
+    };
+    let base = &p.fhir.base_path;
+    let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let method = req.method().clone();
+    match segs.as_slice() {
+        [".well-known", "smart-configuration"] => {
+            slot.with(|n| n.route = Some(format!("{base}/.well-known/smart-configuration")));
+            if method != Method::GET {
+                return read_only(&method);
+            }
+            let body = discovery::smart_configuration(&state, &p).to_string();
+            crate::auth::json_response(StatusCode::OK, body)
+        }
+        ["metadata"] => {
+            slot.with(|n| n.route = Some(format!("{base}/metadata")));
+            if method != Method::GET {
+                return read_only(&method);
+            }
+            fhir_response(
+                StatusCode::OK,
+                discovery::capability_statement(&state, &p).to_string(),
+            )
+        }
+        [ty] | [ty, "_search"] => {
+            slot.with(|n| n.route = Some(format!("{base}/{ty}")));
+            api::type_level(&state, &p, &slot, ty, segs.len() == 2, req).await
+        }
+        [ty, id] => {
+            slot.with(|n| n.route = Some(format!("{base}/{ty}/{{id}}")));
+            api::instance_level(&state, &p, &slot, ty, id, req).await
+        }
+        _ => {
+            slot.with(|n| n.route = Some(format!("{base}/(unknown)")));
+            FhirError::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                format!("no FHIR interaction at {path}"),
+            )
+            .into_response()
+        }
+    }
+}
+
+/// 405 for writes: NextGen's FHIR is read-only.
+pub fn read_only(method: &Method) -> Response {
+    let mut r = FhirError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "not-supported",
+        format!("{method} is not supported: this FHIR server is read-only (read and search)"),
+    )
+    .into_response();
+    r.headers_mut().insert(
+        axum::http::header::ALLOW,
+        axum::http::HeaderValue::from_static("GET"),
+    );
+    r
+}
+
+mod api;
