@@ -24,7 +24,8 @@ const JWKS_TTL: Duration = Duration::from_secs(300);
 struct Claims {
     iss: String,
     sub: String,
-    exp: u64,
+    #[serde(default)]
+    exp: Option<u64>,
     #[serde(default)]
     iat: Option<u64>,
     #[serde(default)]
@@ -148,7 +149,10 @@ pub async fn verify(state: &AppState, assertion: &str) -> Result<SmartClient, OA
     })?;
     let c = data.claims;
     let now = super::unix_now();
-    if c.exp > now + MAX_AHEAD_SECS + LEEWAY_SECS {
+    let exp = c
+        .exp
+        .ok_or_else(|| bad("client_assertion has no `exp` claim"))?;
+    if exp > now + MAX_AHEAD_SECS + LEEWAY_SECS {
         return Err(bad(
             "client_assertion exp is more than 5 minutes in the future",
         ));
@@ -163,7 +167,7 @@ pub async fn verify(state: &AppState, assertion: &str) -> Result<SmartClient, OA
         .jti
         .filter(|j| !j.is_empty())
         .ok_or_else(|| bad("client_assertion has no jti"))?;
-    let until = std::time::UNIX_EPOCH + std::time::Duration::from_secs(c.exp + LEEWAY_SECS);
+    let until = std::time::UNIX_EPOCH + std::time::Duration::from_secs(exp + LEEWAY_SECS);
     let mut jtis = state.auth.jtis.lock();
     let wall = std::time::SystemTime::now();
     jtis.retain(|_, exp| *exp > wall);
