@@ -104,8 +104,8 @@ proptest! {
     #[test]
     fn flipping_one_digit_of_a_real_id_is_rejected(n in 0u32..1000, pos in 0usize..36) {
         let p = Practice::new(PracticeConfig::default());
-        let id = p.chart(PatientIndex(n)).unwrap().encounters[0].id.clone();
-        let mut bytes = id.into_bytes();
+        let id = p.chart(PatientIndex(n)).unwrap().encounters[0].id;
+        let mut bytes = id.to_string().into_bytes();
         if bytes[pos] != b'-' {
             bytes[pos] = if bytes[pos] == b'0' { b'1' } else { b'0' };
             let forged = String::from_utf8(bytes).unwrap();

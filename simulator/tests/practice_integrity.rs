@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use simulator::practice::{Chart, PatientIndex, Practice, PracticeConfig, RecordKind};
+use simulator::practice::{Chart, Guid, PatientIndex, Practice, PracticeConfig, RecordKind};
 
 struct Checker<'a> {
     p: &'a Practice,
@@ -27,7 +27,7 @@ impl Checker<'_> {
         assert_eq!(id, self.chart.patient.id);
         assert_eq!(self.p.find_patient_by_id(id), Some(self.i));
     }
-    fn encounter(&self, id: &Option<String>) {
+    fn encounter(&self, id: &Option<Guid>) {
         if let Some(id) = id {
             assert!(
                 self.encounters.contains(id.as_str()),

@@ -110,13 +110,13 @@ fn overlay_records_appear_in_the_chart_and_reset_restores_the_seed() {
         .add_appointment(
             i,
             NewAppointment {
-                event_id: p.events()[0].id.clone(),
+                event_id: p.events()[0].id,
                 event_name: Cow::Borrowed("Office Visit - Established"),
                 date: date!(2026 - 07 - 02),
                 begin_time: ClockTime(8 * 60),
                 duration_minutes: 10,
-                location_id: pr.location_id.clone(),
-                rendering_provider_id: pr.id.clone(),
+                location_id: pr.location_id,
+                rendering_provider_id: pr.id,
                 practice_id: pr.practice_id.clone(),
             },
         )
@@ -134,7 +134,7 @@ fn overlay_records_appear_in_the_chart_and_reset_restores_the_seed() {
         .unwrap();
     assert_eq!(cancelled.status(), "cancelled");
     // Update a generated appointment too.
-    let generated = p.chart(i).unwrap().appointments[0].id.clone();
+    let generated = p.chart(i).unwrap().appointments[0].id;
     p.update_appointment(
         &generated,
         AppointmentPatch {

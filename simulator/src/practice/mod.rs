@@ -12,6 +12,7 @@
 mod catalog;
 mod directory;
 mod generate;
+mod guid;
 pub mod ids;
 mod model;
 mod overlay;
@@ -66,7 +67,7 @@ pub const DEFAULT_AS_OF: Date = match Date::from_calendar_date(2026, Month::July
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CanaryRecord {
     pub kind: RecordKind,
-    pub record_id: String,
+    pub record_id: Guid,
     pub canary: String,
 }
 
@@ -447,11 +448,11 @@ impl Practice {
 /// The canaries of every Part 2 record in a chart.
 pub fn chart_canaries(c: &Chart) -> Vec<CanaryRecord> {
     let mut out = Vec::new();
-    let mut push = |kind, id: &str, label: &Option<Part2Label>| {
+    let mut push = |kind, id: &Guid, label: &Option<Part2Label>| {
         if let Some(l) = label {
             out.push(CanaryRecord {
                 kind,
-                record_id: id.to_string(),
+                record_id: *id,
                 canary: l.canary.clone(),
             });
         }

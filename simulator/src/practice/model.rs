@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use serde::{Serialize, Serializer};
 use time::{Date, OffsetDateTime};
 
+pub use super::guid::Guid;
 use super::ids::RecordKind;
 
 /// Index of a patient in the practice: generated patients are `0..config.patients`,
@@ -114,7 +115,7 @@ pub struct Address {
 pub struct Enterprise {
     /// 5-digit zero-padded, e.g. `00001`.
     pub id: String,
-    pub guid: String,
+    pub guid: Guid,
     pub name: &'static str,
     pub practices: Vec<PracticeSite>,
 }
@@ -123,7 +124,7 @@ pub struct Enterprise {
 pub struct PracticeSite {
     /// 4-digit zero-padded, e.g. `0001`.
     pub id: String,
-    pub guid: String,
+    pub guid: Guid,
     pub name: &'static str,
     pub kind: PracticeKind,
     pub tax_id: String,
@@ -140,7 +141,7 @@ pub enum PracticeKind {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Location {
-    pub id: String,
+    pub id: Guid,
     pub name: &'static str,
     pub practice_id: String,
     pub address: Address,
@@ -150,7 +151,7 @@ pub struct Location {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Practitioner {
-    pub id: String,
+    pub id: Guid,
     pub npi: String,
     pub family: &'static str,
     pub given: &'static str,
@@ -161,7 +162,7 @@ pub struct Practitioner {
     /// NUCC taxonomy code.
     pub taxonomy: Coding,
     pub practice_id: String,
-    pub location_id: String,
+    pub location_id: Guid,
     pub last_updated: OffsetDateTime,
 }
 
@@ -176,7 +177,7 @@ pub enum PayerKind {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Payer {
-    pub id: String,
+    pub id: Guid,
     pub name: &'static str,
     pub kind: PayerKind,
     /// Payer id as used on claims.
@@ -205,7 +206,7 @@ pub enum SlidingFeeClass {
 /// A scheduling event (NextGen `eventId`/`eventName`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Event {
-    pub id: String,
+    pub id: Guid,
     pub name: &'static str,
     pub duration_minutes: u16,
 }
@@ -263,7 +264,7 @@ pub struct UdsStatus {
 pub struct Patient {
     pub index: PatientIndex,
     /// GUID; FHIR `Patient.id` = Enterprise `personId` = this.
-    pub id: String,
+    pub id: Guid,
     /// 12-digit zero-padded person number (HL7 PID-2).
     pub person_number: String,
     /// Numeric MRN (HL7 PID-3 `<mrn>^^^NextGen^MRN`).
@@ -286,8 +287,8 @@ pub struct Patient {
     pub sdoh: Vec<SdohAnswer>,
     pub sliding_fee: SlidingFee,
     pub uds: UdsStatus,
-    pub primary_payer_id: String,
-    pub pcp_id: String,
+    pub primary_payer_id: Guid,
+    pub pcp_id: Guid,
     pub deceased: bool,
     /// Whether the patient has 42 CFR Part 2 records.
     pub part2: bool,
@@ -299,8 +300,8 @@ pub struct Patient {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Encounter {
-    pub id: String,
-    pub patient_id: String,
+    pub id: Guid,
+    pub patient_id: Guid,
     pub status: &'static str,
     /// Always AMB (v3-ActCode).
     pub class: Coding,
@@ -309,8 +310,8 @@ pub struct Encounter {
     pub start: OffsetDateTime,
     pub end: OffsetDateTime,
     pub practice_id: String,
-    pub location_id: String,
-    pub practitioner_id: String,
+    pub location_id: Guid,
+    pub practitioner_id: Guid,
     /// CPT E/M (or psychotherapy) code.
     pub cpt: Coding,
     pub behavioral_health_program: Option<&'static str>,
@@ -322,9 +323,9 @@ pub struct Encounter {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Condition {
-    pub id: String,
-    pub patient_id: String,
-    pub encounter_id: Option<String>,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub encounter_id: Option<Guid>,
     pub icd10: Coding,
     pub snomed: Coding,
     pub clinical_status: &'static str,
@@ -332,7 +333,7 @@ pub struct Condition {
     pub category: &'static str,
     pub onset: Date,
     pub recorded: Date,
-    pub asserter_id: String,
+    pub asserter_id: Guid,
     pub note: Option<String>,
     pub identifiers: Vec<Identifier>,
     pub part2: Option<Part2Label>,
@@ -341,16 +342,16 @@ pub struct Condition {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MedicationRequest {
-    pub id: String,
-    pub patient_id: String,
-    pub encounter_id: Option<String>,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub encounter_id: Option<Guid>,
     pub rxnorm: Coding,
     pub status: &'static str,
     pub intent: &'static str,
     pub authored_on: Date,
-    pub prescriber_id: String,
+    pub prescriber_id: Guid,
     pub dosage: &'static str,
-    pub reason_condition_id: Option<String>,
+    pub reason_condition_id: Option<Guid>,
     pub note: Option<String>,
     pub identifiers: Vec<Identifier>,
     pub part2: Option<Part2Label>,
@@ -359,8 +360,8 @@ pub struct MedicationRequest {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Allergy {
-    pub id: String,
-    pub patient_id: String,
+    pub id: Guid,
+    pub patient_id: Guid,
     pub code: Coding,
     pub category: &'static str,
     pub reaction: Coding,
@@ -368,7 +369,7 @@ pub struct Allergy {
     pub criticality: &'static str,
     pub clinical_status: &'static str,
     pub recorded: Date,
-    pub recorder_id: String,
+    pub recorder_id: Guid,
     pub last_updated: OffsetDateTime,
 }
 
@@ -417,9 +418,9 @@ pub struct ObservationComponent {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Observation {
-    pub id: String,
-    pub patient_id: String,
-    pub encounter_id: Option<String>,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub encounter_id: Option<Guid>,
     pub status: &'static str,
     pub category: ObservationCategory,
     pub code: Coding,
@@ -429,9 +430,9 @@ pub struct Observation {
     /// v3-ObservationInterpretation: N, H, L, A, POS, NEG.
     pub interpretation: Option<Coding>,
     pub effective: OffsetDateTime,
-    pub performer_id: Option<String>,
+    pub performer_id: Option<Guid>,
     /// The lab panel this result belongs to.
-    pub panel_id: Option<String>,
+    pub panel_id: Option<Guid>,
     pub note: Option<String>,
     pub identifiers: Vec<Identifier>,
     pub part2: Option<Part2Label>,
@@ -441,15 +442,15 @@ pub struct Observation {
 /// A DiagnosticReport-like lab panel grouping result observations.
 #[derive(Debug, Clone, Serialize)]
 pub struct LabPanel {
-    pub id: String,
-    pub patient_id: String,
-    pub encounter_id: Option<String>,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub encounter_id: Option<Guid>,
     pub code: Coding,
     pub status: &'static str,
     pub effective: OffsetDateTime,
     pub issued: OffsetDateTime,
-    pub performer_id: String,
-    pub result_ids: Vec<String>,
+    pub performer_id: Guid,
+    pub result_ids: Vec<Guid>,
     pub accession: String,
     pub part2: Option<Part2Label>,
     pub last_updated: OffsetDateTime,
@@ -457,44 +458,44 @@ pub struct LabPanel {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Immunization {
-    pub id: String,
-    pub patient_id: String,
-    pub encounter_id: Option<String>,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub encounter_id: Option<Guid>,
     pub cvx: Coding,
     pub status: &'static str,
     pub occurrence: Date,
     pub lot_number: String,
     pub manufacturer: Cow<'static, str>,
-    pub performer_id: Option<String>,
-    pub location_id: Option<String>,
+    pub performer_id: Option<Guid>,
+    pub location_id: Option<Guid>,
     pub last_updated: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Procedure {
-    pub id: String,
-    pub patient_id: String,
-    pub encounter_id: Option<String>,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub encounter_id: Option<Guid>,
     pub cpt: Coding,
     pub snomed: Coding,
     pub status: &'static str,
     pub performed: OffsetDateTime,
-    pub performer_id: String,
+    pub performer_id: Guid,
     pub last_updated: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Document {
-    pub id: String,
-    pub patient_id: String,
-    pub encounter_id: Option<String>,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub encounter_id: Option<Guid>,
     /// LOINC document type, e.g. 11506-3 progress note.
     pub doc_type: Coding,
     pub status: &'static str,
     pub mime_type: &'static str,
     pub title: &'static str,
     pub text: String,
-    pub author_id: String,
+    pub author_id: Guid,
     pub date: OffsetDateTime,
     pub identifiers: Vec<Identifier>,
     pub part2: Option<Part2Label>,
@@ -503,9 +504,9 @@ pub struct Document {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Appointment {
-    pub id: String,
-    pub patient_id: String,
-    pub event_id: String,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub event_id: Guid,
     pub event_name: Cow<'static, str>,
     pub appointment_date: Date,
     pub begin_time: ClockTime,
@@ -516,9 +517,9 @@ pub struct Appointment {
     pub is_rescheduled: bool,
     pub is_no_show: bool,
     pub practice_id: String,
-    pub location_id: String,
-    pub rendering_provider_id: String,
-    pub encounter_id: Option<String>,
+    pub location_id: Guid,
+    pub rendering_provider_id: Guid,
+    pub encounter_id: Option<Guid>,
     pub last_updated: OffsetDateTime,
 }
 
@@ -548,16 +549,16 @@ pub enum ChargeStatus {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Charge {
-    pub id: String,
-    pub patient_id: String,
-    pub encounter_id: Option<String>,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub encounter_id: Option<Guid>,
     pub cpt: Coding,
     pub units: u16,
     pub amount_cents: i64,
     pub service_date: Date,
     pub status: ChargeStatus,
-    pub rendering_provider_id: Option<String>,
-    pub payer_id: Option<String>,
+    pub rendering_provider_id: Option<Guid>,
+    pub payer_id: Option<Guid>,
     pub last_updated: OffsetDateTime,
 }
 
@@ -571,9 +572,9 @@ pub struct AccountBalance {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Coverage {
-    pub id: String,
-    pub patient_id: String,
-    pub payer_id: String,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub payer_id: Guid,
     pub status: &'static str,
     /// 1 = primary.
     pub order: u8,
@@ -586,28 +587,28 @@ pub struct Coverage {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CarePlan {
-    pub id: String,
-    pub patient_id: String,
+    pub id: Guid,
+    pub patient_id: Guid,
     pub status: &'static str,
     pub intent: &'static str,
     pub title: &'static str,
     pub period_start: Date,
-    pub author_id: String,
-    pub addresses_condition_ids: Vec<String>,
-    pub goal_ids: Vec<String>,
+    pub author_id: Guid,
+    pub addresses_condition_ids: Vec<Guid>,
+    pub goal_ids: Vec<Guid>,
     pub last_updated: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CareTeamMember {
-    pub practitioner_id: String,
+    pub practitioner_id: Guid,
     pub role: Coding,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CareTeam {
-    pub id: String,
-    pub patient_id: String,
+    pub id: Guid,
+    pub patient_id: Guid,
     pub status: &'static str,
     pub name: &'static str,
     pub members: Vec<CareTeamMember>,
@@ -616,20 +617,20 @@ pub struct CareTeam {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Goal {
-    pub id: String,
-    pub patient_id: String,
+    pub id: Guid,
+    pub patient_id: Guid,
     pub lifecycle_status: &'static str,
     pub description: &'static str,
     pub start: Date,
     pub due: Option<Date>,
-    pub addresses_condition_id: Option<String>,
+    pub addresses_condition_id: Option<Guid>,
     pub last_updated: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Device {
-    pub id: String,
-    pub patient_id: String,
+    pub id: Guid,
+    pub patient_id: Guid,
     pub device_type: Coding,
     pub udi: String,
     pub status: &'static str,
@@ -638,8 +639,8 @@ pub struct Device {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Consent {
-    pub id: String,
-    pub patient_id: String,
+    pub id: Guid,
+    pub patient_id: Guid,
     /// Granted → active, Revoked → inactive. An absent consent has no record.
     pub state: ConsentState,
     pub status: &'static str,

@@ -13,6 +13,7 @@ use super::catalog::{
 };
 use super::directory::{PAYER_SELF, PRACTICE_PRIMARY};
 use super::generate::{Generator, PRACTICE_OFFSET, runtime_consent};
+use super::guid::Guid;
 use super::ids::{IdKeys, RecordKind, person_number};
 use super::model::*;
 
@@ -67,8 +68,8 @@ pub struct PatientPatch {
     pub email: Option<Option<String>>,
     pub language: Option<Coding>,
     pub marital_status: Option<Coding>,
-    pub pcp_id: Option<String>,
-    pub primary_payer_id: Option<String>,
+    pub pcp_id: Option<Guid>,
+    pub primary_payer_id: Option<Guid>,
     pub deceased: Option<bool>,
     pub external_ids: Option<Vec<ExternalId>>,
 }
@@ -76,27 +77,27 @@ pub struct PatientPatch {
 /// An observation from an inbound ORU or an Enterprise lab result.
 #[derive(Debug, Clone)]
 pub struct NewObservation {
-    pub encounter_id: Option<String>,
+    pub encounter_id: Option<Guid>,
     pub category: ObservationCategory,
     pub code: Coding,
     pub value: ObservationValue,
     pub reference_range: Option<ReferenceRange>,
     pub interpretation: Option<Coding>,
     pub effective: OffsetDateTime,
-    pub performer_id: Option<String>,
+    pub performer_id: Option<Guid>,
     pub note: Option<String>,
     pub status: &'static str,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewAppointment {
-    pub event_id: String,
+    pub event_id: Guid,
     pub event_name: Cow<'static, str>,
     pub date: Date,
     pub begin_time: ClockTime,
     pub duration_minutes: u16,
-    pub location_id: String,
-    pub rendering_provider_id: String,
+    pub location_id: Guid,
+    pub rendering_provider_id: Guid,
     /// 4-digit practice id.
     pub practice_id: String,
 }
@@ -110,9 +111,9 @@ pub struct AppointmentPatch {
     pub is_cancelled: Option<bool>,
     pub is_rescheduled: Option<bool>,
     pub is_no_show: Option<bool>,
-    pub location_id: Option<String>,
-    pub rendering_provider_id: Option<String>,
-    pub encounter_id: Option<Option<String>>,
+    pub location_id: Option<Guid>,
+    pub rendering_provider_id: Option<Guid>,
+    pub encounter_id: Option<Option<Guid>>,
 }
 
 #[derive(Debug, Clone)]
@@ -121,20 +122,20 @@ pub struct NewImmunization {
     pub occurrence: Date,
     pub lot_number: String,
     pub manufacturer: Cow<'static, str>,
-    pub performer_id: Option<String>,
-    pub location_id: Option<String>,
-    pub encounter_id: Option<String>,
+    pub performer_id: Option<Guid>,
+    pub location_id: Option<Guid>,
+    pub encounter_id: Option<Guid>,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewCharge {
-    pub encounter_id: Option<String>,
+    pub encounter_id: Option<Guid>,
     pub cpt: Coding,
     pub units: u16,
     pub amount_cents: i64,
     pub service_date: Date,
-    pub rendering_provider_id: Option<String>,
-    pub payer_id: Option<String>,
+    pub rendering_provider_id: Option<Guid>,
+    pub payer_id: Option<Guid>,
 }
 
 #[derive(Debug, Default)]
@@ -160,7 +161,7 @@ fn stamp(g: &Generator, gen_no: u64) -> OffsetDateTime {
         + Duration::seconds(gen_no.min(1 << 40) as i64)
 }
 
-fn overlay_id(keys: &IdKeys, kind: RecordKind, patient: PatientIndex, ordinal: usize) -> String {
+fn overlay_id(keys: &IdKeys, kind: RecordKind, patient: PatientIndex, ordinal: usize) -> Guid {
     keys.guid(kind, u64::from(patient.0), ordinal.min(0xFFF) as u16, true)
 }
 
@@ -244,8 +245,8 @@ impl Overlay {
                 public_housing: false,
                 school_based: false,
             },
-            primary_payer_id: g.dir.payers[PAYER_SELF].id.clone(),
-            pcp_id: g.dir.practitioners[pcp].id.clone(),
+            primary_payer_id: g.dir.payers[PAYER_SELF].id,
+            pcp_id: g.dir.practitioners[pcp].id,
             deceased: false,
             part2: false,
             created_in_overlay: true,
@@ -293,7 +294,7 @@ impl Overlay {
         let list = self.observations.entry(patient.index.0).or_default();
         let obs = Observation {
             id: overlay_id(&g.keys, RecordKind::Observation, patient.index, list.len()),
-            patient_id: patient.id.clone(),
+            patient_id: patient.id,
             encounter_id: o.encounter_id,
             status: o.status,
             category: o.category,
@@ -324,7 +325,7 @@ impl Overlay {
         let list = self.appointments.entry(patient.index.0).or_default();
         let appt = Appointment {
             id: overlay_id(&g.keys, RecordKind::Appointment, patient.index, list.len()),
-            patient_id: patient.id.clone(),
+            patient_id: patient.id,
             event_id: a.event_id,
             event_name: a.event_name,
             appointment_date: a.date,
@@ -387,7 +388,7 @@ impl Overlay {
         let list = self.immunizations.entry(patient.index.0).or_default();
         let rec = Immunization {
             id: overlay_id(&g.keys, RecordKind::Immunization, patient.index, list.len()),
-            patient_id: patient.id.clone(),
+            patient_id: patient.id,
             encounter_id: im.encounter_id,
             cvx: im.cvx,
             status: "completed",
@@ -412,7 +413,7 @@ impl Overlay {
         let n = self.charges.iter().filter(|x| x.0 == patient.index).count();
         let charge = Charge {
             id: overlay_id(&g.keys, RecordKind::Charge, patient.index, n),
-            patient_id: patient.id.clone(),
+            patient_id: patient.id,
             encounter_id: c.encounter_id,
             cpt: c.cpt,
             units: c.units,
