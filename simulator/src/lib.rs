@@ -17,6 +17,7 @@ pub mod events;
 pub mod faults;
 pub mod fhir;
 pub mod journal;
+pub mod practice;
 pub mod profile;
 pub mod server;
 
