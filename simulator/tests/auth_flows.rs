@@ -315,12 +315,11 @@ async fn bearer_checks_missing_unknown_and_expired_tokens() {
     assert_eq!(r.status(), 401);
     let r = fhir_get(&sim, "not-a-token", "Patient").await;
     assert_eq!(r.status(), 401);
-    assert!(
-        r.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .contains("error=\"invalid_token\"")
-    );
+    assert!(header_has(
+        &r,
+        "www-authenticate",
+        "error=\"invalid_token\""
+    ));
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["resourceType"], "OperationOutcome");
 

@@ -127,6 +127,10 @@ pub struct AuthState {
     server_key: Arc<ServerKey>,
     demo_backend: ClientKey,
     approve_page: AtomicBool,
+    /// The FHIR store (rendered practice, rate-limit counters). It lives here
+    /// because this is the one field this surface adds to the shared state;
+    /// reach it through [`crate::fhir::store()`].
+    pub(crate) fhir: crate::fhir::store::Store,
 }
 
 impl Default for AuthState {
@@ -148,6 +152,7 @@ impl AuthState {
             server_key: ServerKey::shared(),
             demo_backend: ClientKey::generate_es384("demo-backend-es384"),
             approve_page: AtomicBool::new(false),
+            fhir: crate::fhir::store::Store::default(),
         }
     }
 

@@ -1,45 +1,696 @@
-//! Read and search handlers.
+//! Read and search: bearer check, faults and rate limits, scope enforcement,
+//! 42 CFR Part 2 disclosure, search semantics, paging and Bundle assembly.
 
-use axum::extract::Request;
-use axum::http::StatusCode;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::time::Instant;
 
-use super::outcome::FhirError;
-use crate::profile::Profile;
+use super::outcome::{FhirError, fhir_response};
+use super::search::{Criterion, CriterionError};
+use super::store::{ChartSet, Entry, Store};
+use super::{read_only, render, store};
+use crate::auth::scopes::perm;
+use crate::auth::{Access, Bearer, Grant};
+use crate::faults::FaultKind;
+use crate::journal::Surface;
+use crate::practice::{ConsentState, PatientIndex};
+use crate::profile::{FhirResource, NoticeStyle, Part2Mode, Profile, UnknownParams};
 use crate::server::{AppState, NoteSlot};
 
-pub(super) async fn type_level(
-    _state: &AppState,
-    _p: &Profile,
-    _slot: &NoteSlot,
-    ty: &str,
-    _post_search: bool,
-    req: Request,
-) -> Response {
-    let (parts, _body) = req.into_parts();
-    if let Err(e) = crate::auth::Bearer::from_parts(&parts, _state) {
-        return e.into_response();
-    }
+/// The §2.32 abbreviated statement.
+pub const NOTICE_ABBREVIATED: &str =
+    "42 CFR part 2 prohibits unauthorized use or disclosure of these records.";
+/// ngsim's wording of the full §2.32 notice.
+pub const NOTICE_FULL: &str = "These records are disclosed to you from a program covered by the federal \
+confidentiality rules for substance use disorder patient records (42 CFR part 2). Those rules forbid any \
+further use or disclosure of these records unless the patient's written consent expressly permits it or \
+42 CFR part 2 otherwise allows it. A general authorization to release medical or other information does \
+not satisfy this requirement. The rules also bar using these records to investigate or prosecute the \
+patient for a criminal offense. A copy of the patient's consent, or a clear description of its scope, \
+accompanies this disclosure.";
+
+/// Types rendered practice-wide rather than per chart.
+const DIRECTORY_TYPES: &[&str] = &[
+    "Practitioner",
+    "PractitionerRole",
+    "Organization",
+    "Location",
+    "Group",
+];
+
+fn not_served(ty: &str) -> Response {
     FhirError::new(
         StatusCode::NOT_FOUND,
         "not-supported",
-        format!("{ty} is not served"),
+        format!("Resource type {ty} is not served by this server"),
     )
     .into_response()
 }
 
-pub(super) async fn instance_level(
-    _state: &AppState,
-    _p: &Profile,
-    _slot: &NoteSlot,
+fn interaction<'a>(
+    p: &'a Profile,
     ty: &str,
-    _id: &str,
-    _req: Request,
-) -> Response {
-    FhirError::new(
-        StatusCode::NOT_FOUND,
-        "not-supported",
-        format!("{ty} is not served"),
+    what: &str,
+) -> Result<&'a FhirResource, Box<Response>> {
+    let res = p
+        .fhir
+        .resources
+        .get(ty)
+        .ok_or_else(|| Box::new(not_served(ty)))?;
+    if !res.interactions.iter().any(|i| i == what) {
+        let mut r = FhirError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "not-supported",
+            format!("The {what} interaction is not supported for {ty}"),
+        )
+        .into_response();
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET"));
+        return Err(Box::new(r));
+    }
+    Ok(res)
+}
+
+fn forbidden(msg: String) -> Response {
+    FhirError::new(StatusCode::FORBIDDEN, "forbidden", msg).into_response()
+}
+
+/// Injected faults and the profile's rate limit, before any work.
+async fn guard(
+    state: &AppState,
+    p: &Profile,
+    slot: &NoteSlot,
+    parts: &Parts,
+    grant: &Grant,
+) -> Option<Response> {
+    if state.faults.any_for(Surface::Fhir) {
+        let hit = state.faults.pick(Surface::Fhir, parts.uri.path(), |k| {
+            matches!(
+                k,
+                FaultKind::RateLimit { .. } | FaultKind::Status { .. } | FaultKind::Latency { .. }
+            )
+        });
+        if let Some(inj) = hit {
+            slot.with(|n| n.fault = Some(inj.name.clone()));
+            match inj.kind {
+                FaultKind::Latency { ms } => {
+                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                }
+                FaultKind::RateLimit { retry_after_secs } => {
+                    return Some(too_many(u64::from(retry_after_secs)));
+                }
+                FaultKind::Status { status, transient } => {
+                    let status =
+                        StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                    let code = if transient { "transient" } else { "exception" };
+                    return Some(
+                        FhirError::new(status, code, format!("Injected fault: {}", inj.name))
+                            .into_response(),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    let rl = p.rate_limits.fhir.as_ref()?;
+    let key = if rl.per_client {
+        format!("client:{}", grant.client_id)
+    } else {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_default();
+        format!("ip:{peer}")
+    };
+    let now = Instant::now();
+    let mut counters = store(state).rate.lock();
+    let slot_count = counters.entry(key).or_insert((now, 0));
+    if now.duration_since(slot_count.0) >= rl.per {
+        *slot_count = (now, 0);
+    }
+    slot_count.1 += 1;
+    if slot_count.1 > rl.requests {
+        let left = rl.per.saturating_sub(now.duration_since(slot_count.0));
+        let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+        slot.with(|n| n.fault = Some("rate-limit (profile)".into()));
+        return Some(too_many(secs.max(1)));
+    }
+    None
+}
+
+fn too_many(secs: u64) -> Response {
+    let mut r = FhirError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "throttled",
+        format!("Too many requests; retry after {secs} seconds"),
     )
-    .into_response()
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+/// Whether `e` passes one of the scope alternatives.
+fn scope_allows(
+    alts: &[(bool, Vec<(String, String)>)],
+    e: &Entry,
+    grant_patient: Option<PatientIndex>,
+) -> bool {
+    alts.iter().any(|(patient_only, params)| {
+        let compartment_ok = !patient_only
+            || e.patient.is_none()
+            || (grant_patient.is_some() && e.patient == grant_patient);
+        compartment_ok
+            && params.iter().all(|(k, v)| {
+                Criterion::parse(&e.ty, k, v).is_ok_and(|c| c.matches(&e.json, now_unix()))
+            })
+    })
+}
+
+fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn withheld(p: &Profile, grant: &Grant, chart: &ChartSet) -> bool {
+    p.part2.mode == Part2Mode::Withhold
+        && !(grant.part2_consent && chart.consent == ConsentState::Granted)
+}
+
+fn grant_patient(s: &Store, grant: &Grant) -> Option<PatientIndex> {
+    grant.patient.as_deref().and_then(|id| s.patient_index(id))
+}
+
+/// `GET [base]/[type]/[id]`.
+pub(super) async fn instance_level(
+    state: &AppState,
+    p: &Profile,
+    slot: &NoteSlot,
+    ty: &str,
+    id: &str,
+    req: Request,
+) -> Response {
+    if req.method() != Method::GET {
+        return read_only(req.method());
+    }
+    if let Err(r) = interaction(p, ty, "read") {
+        return *r;
+    }
+    let (parts, _) = req.into_parts();
+    let grant = match Bearer::from_parts(&parts, state) {
+        Ok(b) => b.0,
+        Err(e) => return e.into_response(),
+    };
+    if let Some(r) = guard(state, p, slot, &parts, &grant).await {
+        return r;
+    }
+    let alts = match grant.scopes.access(ty, perm::R) {
+        Access::Denied => {
+            slot.note("scope", "denied");
+            return forbidden(format!(
+                "The granted scopes do not allow reading {ty} resources"
+            ));
+        }
+        Access::Allowed(a) => a,
+    };
+    let s = store(state);
+    let not_found = || {
+        FhirError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("Resource {ty}/{id} is not known"),
+        )
+        .into_response()
+    };
+    let entry = if ty == "Patient" {
+        s.patient_index(id).and_then(|i| s.patient(i))
+    } else if DIRECTORY_TYPES.contains(&ty) {
+        s.directory().get(ty, id).cloned()
+    } else {
+        let Some(i) = s.owner_of(id) else {
+            return not_found();
+        };
+        let Some(chart) = s.chart(i) else {
+            return not_found();
+        };
+        let found = if ty == "Provenance" {
+            id.strip_prefix("prov-")
+                .and_then(|t| chart.entries.iter().find(|e| e.id == t))
+                .map(|t| provenance_entry(s, t))
+        } else {
+            chart.get(ty, id).cloned()
+        };
+        if let Some(e) = &found {
+            if e.part2 && withheld(p, &grant, &chart) {
+                slot.note("part2", "withheld");
+                return not_found();
+            }
+        }
+        found
+    };
+    let Some(entry) = entry else {
+        return not_found();
+    };
+    if !scope_allows(&alts, &entry, grant_patient(s, &grant)) {
+        slot.note("scope", "outside");
+        return forbidden(format!(
+            "{ty}/{id} is outside the granted scopes or patient context"
+        ));
+    }
+    slot.with(|n| n.resource_ids.push(entry.id.clone()));
+    if entry.part2 {
+        slot.note("part2", "disclosed");
+    }
+    fhir_response(StatusCode::OK, entry.bytes.clone())
+}
+
+fn provenance_entry(s: &Store, target: &Entry) -> Arc<Entry> {
+    let org = s.practice().enterprise().guid.to_string();
+    Entry::new(render::provenance(&target.json, &org), target.patient)
+}
+
+/// A parsed search request.
+struct SearchRequest {
+    criteria: Vec<Criterion>,
+    count: usize,
+    offset: usize,
+    revinclude_provenance: bool,
+    include_patient: bool,
+    /// Accepted parameters, echoed in links (paging excluded).
+    echo: Vec<(String, String)>,
+}
+
+fn parse_search(
+    p: &Profile,
+    res: &FhirResource,
+    ty: &str,
+    pairs: Vec<(String, String)>,
+) -> Result<SearchRequest, Box<Response>> {
+    let paging = p.fhir.paging_param.as_str();
+    let mut q = SearchRequest {
+        criteria: Vec::new(),
+        count: p.fhir.default_page_size as usize,
+        offset: 0,
+        revinclude_provenance: false,
+        include_patient: false,
+        echo: Vec::new(),
+    };
+    let mut unknown = Vec::new();
+    let bad = |msg: String| {
+        Box::new(FhirError::new(StatusCode::BAD_REQUEST, "invalid", msg).into_response())
+    };
+    for (k, v) in pairs {
+        match k.as_str() {
+            _ if k == paging => {
+                let n: usize = v
+                    .parse()
+                    .map_err(|_| bad(format!("{paging} must be a non-negative integer")))?;
+                q.count = n.min(p.fhir.max_page_size as usize);
+                continue;
+            }
+            "_offset" => {
+                q.offset = v
+                    .parse()
+                    .map_err(|_| bad("_offset must be a non-negative integer".into()))?;
+                continue;
+            }
+            "_format" => {}
+            "_revinclude" => {
+                if v == "Provenance:target" && res.revinclude.contains(&v) {
+                    q.revinclude_provenance = true;
+                } else {
+                    unknown.push(format!("_revinclude={v}"));
+                    continue;
+                }
+            }
+            "_include" => {
+                if v.ends_with(":patient") && res.include.contains(&v) {
+                    q.include_patient = true;
+                } else {
+                    unknown.push(format!("_include={v}"));
+                    continue;
+                }
+            }
+            _ => {
+                let base = k.split(':').next().unwrap_or(&k);
+                if !res.search_params.iter().any(|d| d == base) {
+                    unknown.push(k.clone());
+                    continue;
+                }
+                match Criterion::parse(ty, &k, &v) {
+                    Ok(c) => q.criteria.push(c),
+                    Err(CriterionError::Unknown) => {
+                        unknown.push(k.clone());
+                        continue;
+                    }
+                    Err(CriterionError::Modifier(m)) => {
+                        return Err(bad(format!(
+                            "Modifier :{m} is not supported for search parameter {base}"
+                        )));
+                    }
+                    Err(CriterionError::Value(val)) => {
+                        return Err(bad(format!(
+                            "Invalid value '{val}' for search parameter {base}"
+                        )));
+                    }
+                }
+            }
+        }
+        q.echo.push((k, v));
+    }
+    if !unknown.is_empty() && p.fhir.unknown_params == UnknownParams::Error {
+        let mut r = FhirError::new(
+            StatusCode::BAD_REQUEST,
+            "not-supported",
+            format!(
+                "Unknown or unsupported search parameter(s) for {ty}: {}",
+                unknown.join(", ")
+            ),
+        )
+        .into_response();
+        r.headers_mut().insert(
+            header::HeaderName::from_static("x-ngsim-unknown-params"),
+            HeaderValue::from_str(&unknown.join(",")).unwrap_or(HeaderValue::from_static("?")),
+        );
+        return Err(Box::new(r));
+    }
+    Ok(q)
+}
+
+/// `GET [base]/[type]?…` and `POST [base]/[type]/_search`.
+pub(super) async fn type_level(
+    state: &AppState,
+    p: &Profile,
+    slot: &NoteSlot,
+    ty: &str,
+    post_search: bool,
+    req: Request,
+) -> Response {
+    let method = req.method().clone();
+    if !((method == Method::GET && !post_search) || (method == Method::POST && post_search)) {
+        return read_only(&method);
+    }
+    let res = match interaction(p, ty, "search-type") {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    let (parts, body) = req.into_parts();
+    let grant = match Bearer::from_parts(&parts, state) {
+        Ok(b) => b.0,
+        Err(e) => return e.into_response(),
+    };
+    if let Some(r) = guard(state, p, slot, &parts, &grant).await {
+        return r;
+    }
+    let mut pairs: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    if post_search {
+        let limit = usize::try_from(p.fhir.max_body_bytes).unwrap_or(usize::MAX);
+        match axum::body::to_bytes(body, limit).await {
+            Ok(b) => pairs.extend(url::form_urlencoded::parse(&b).into_owned()),
+            Err(_) => {
+                return FhirError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too-costly",
+                    format!("The request body exceeds {limit} bytes"),
+                )
+                .into_response();
+            }
+        }
+    }
+    let alts = match grant.scopes.access(ty, perm::S) {
+        Access::Denied => {
+            slot.note("scope", "denied");
+            return forbidden(format!(
+                "The granted scopes do not allow searching {ty} resources"
+            ));
+        }
+        Access::Allowed(a) => a,
+    };
+    let q = match parse_search(p, res, ty, pairs) {
+        Ok(q) => q,
+        Err(r) => return *r,
+    };
+    search(state, p, slot, ty, &grant, &alts, q)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn search(
+    state: &AppState,
+    p: &Profile,
+    slot: &NoteSlot,
+    ty: &str,
+    grant: &Grant,
+    alts: &[(bool, Vec<(String, String)>)],
+    q: SearchRequest,
+) -> Response {
+    let s = store(state);
+    let gp = grant_patient(s, grant);
+    let now = now_unix();
+    let keep = |e: &Entry| {
+        e.ty == ty
+            && q.criteria.iter().all(|c| c.matches(&e.json, now))
+            && scope_allows(alts, e, gp)
+    };
+    let mut matched: Vec<Arc<Entry>> = Vec::new();
+    let mut part2_withheld = false;
+    let mut part2_disclosed_consents: Vec<String> = Vec::new();
+    if DIRECTORY_TYPES.contains(&ty) {
+        let dir = s.directory();
+        matched.extend(dir.entries.iter().filter(|e| keep(e)).cloned());
+    } else {
+        // Which patients to look at: those named by `patient` (or `_id` on
+        // Patient), else the token's patient when every scope is patient-bound,
+        // else everyone.
+        let named: Option<Vec<PatientIndex>> = q
+            .criteria
+            .iter()
+            .find(|c| {
+                c.name == "patient" || (ty == "Patient" && c.name == "_id") || c.name == "subject"
+            })
+            .map(|c| {
+                c.values
+                    .iter()
+                    .filter_map(|v| s.patient_index(v.rsplit('/').next().unwrap_or(v)))
+                    .collect()
+            });
+        let all_patient_bound = alts.iter().all(|(po, _)| *po);
+        let patients: Vec<PatientIndex> = match (named, all_patient_bound) {
+            (Some(n), _) => n,
+            (None, true) => gp.into_iter().collect(),
+            (None, false) => s.practice().patient_indices().collect(),
+        };
+        for i in patients {
+            if ty == "Patient" {
+                if let Some(e) = s.patient(i) {
+                    if keep(&e) {
+                        matched.push(e);
+                    }
+                }
+                continue;
+            }
+            let Some(chart) = s.chart(i) else { continue };
+            let hide = withheld(p, grant, &chart);
+            let mut push = |e: Arc<Entry>| {
+                if !keep(&e) {
+                    return;
+                }
+                if e.part2 {
+                    if hide {
+                        part2_withheld = true;
+                        return;
+                    }
+                    if let Some(c) = &chart.consent_id {
+                        if !part2_disclosed_consents.contains(c) {
+                            part2_disclosed_consents.push(c.clone());
+                        }
+                    }
+                }
+                matched.push(e);
+            };
+            if ty == "Provenance" {
+                for t in &chart.entries {
+                    push(provenance_entry(s, t));
+                }
+            } else {
+                for e in chart.entries.iter().filter(|e| e.ty == ty) {
+                    push(e.clone());
+                }
+            }
+        }
+    }
+    let total = matched.len();
+    let page: Vec<Arc<Entry>> = matched.into_iter().skip(q.offset).take(q.count).collect();
+    slot.with(|n| {
+        n.resource_ids.extend(page.iter().map(|e| e.id.clone()));
+    });
+    slot.note("total", total.to_string());
+    let mut includes: Vec<Arc<Entry>> = Vec::new();
+    if q.revinclude_provenance {
+        for e in &page {
+            includes.push(provenance_entry(s, e));
+        }
+    }
+    if q.include_patient {
+        let mut seen = Vec::new();
+        for e in &page {
+            if let Some(i) = e.patient {
+                if !seen.contains(&i) {
+                    seen.push(i);
+                    if let Some(pe) = s.patient(i) {
+                        includes.push(pe);
+                    }
+                }
+            }
+        }
+    }
+    let notice = if part2_withheld || !part2_disclosed_consents.is_empty() {
+        slot.note(
+            "part2",
+            if part2_withheld {
+                "withheld"
+            } else {
+                "disclosed"
+            },
+        );
+        Some(part2_notice(p, part2_withheld, &part2_disclosed_consents))
+    } else {
+        None
+    };
+    let base = state.urls.http(&p.fhir.base_path);
+    let body = bundle(p, &base, ty, total, &q, &page, &includes, notice.as_ref());
+    fhir_response(StatusCode::OK, body)
+}
+
+/// The §2.32 notice as an OperationOutcome (with the Consent reference when
+/// records were disclosed under it).
+fn part2_notice(p: &Profile, withheld: bool, consents: &[String]) -> Value {
+    let text = match p.part2.notice {
+        NoticeStyle::Abbreviated => NOTICE_ABBREVIATED,
+        NoticeStyle::Full => NOTICE_FULL,
+    };
+    let mut issue = json!({
+        "severity": "information",
+        "code": if withheld { "suppressed" } else { "informational" },
+        "details": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "42CFRPart2"}],
+            "text": text,
+        },
+        "diagnostics": if withheld {
+            format!("Records protected by 42 CFR part 2 were withheld: no consent covers this client. {text}")
+        } else {
+            text.to_owned()
+        },
+    });
+    if !consents.is_empty() {
+        issue["extension"] = consents
+            .iter()
+            .map(|c| json!({
+                "url": "http://hl7.org/fhir/uv/security-label-ds4p/StructureDefinition/extension-sec-label-related-artifact",
+                "valueReference": {"reference": format!("Consent/{c}")},
+            }))
+            .collect();
+    }
+    json!({"resourceType": "OperationOutcome", "id": "part2-notice", "issue": [issue]})
+}
+
+fn link(base: &str, ty: &str, params: &[(String, String)]) -> String {
+    let mut ser = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        ser.append_pair(k, v);
+    }
+    let qs = ser.finish();
+    if qs.is_empty() {
+        format!("{base}/{ty}")
+    } else {
+        format!("{base}/{ty}?{qs}")
+    }
+}
+
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(&mut *out, s).unwrap_or_default();
+}
+
+#[allow(clippy::too_many_arguments)]
+fn bundle(
+    p: &Profile,
+    base: &str,
+    ty: &str,
+    total: usize,
+    q: &SearchRequest,
+    page: &[Arc<Entry>],
+    includes: &[Arc<Entry>],
+    notice: Option<&Value>,
+) -> Vec<u8> {
+    let paging = p.fhir.paging_param.as_str().to_owned();
+    let mut self_params = q.echo.clone();
+    self_params.push((paging.clone(), q.count.to_string()));
+    if q.offset > 0 {
+        self_params.push(("_offset".into(), q.offset.to_string()));
+    }
+    let mut out = Vec::with_capacity(512 + page.iter().map(|e| e.bytes.len() + 160).sum::<usize>());
+    out.extend_from_slice(b"{\"resourceType\":\"Bundle\",\"id\":");
+    push_json_str(&mut out, &uuid::Uuid::new_v4().to_string());
+    out.extend_from_slice(b",\"meta\":{\"lastUpdated\":");
+    push_json_str(&mut out, &render::instant(time::OffsetDateTime::now_utc()));
+    out.extend_from_slice(b"},\"type\":\"searchset\",\"total\":");
+    out.extend_from_slice(total.to_string().as_bytes());
+    out.extend_from_slice(b",\"link\":[{\"relation\":\"self\",\"url\":");
+    push_json_str(&mut out, &link(base, ty, &self_params));
+    out.push(b'}');
+    let next = q.offset + q.count;
+    if q.count > 0 && next < total {
+        let mut np = q.echo.clone();
+        np.push((paging, q.count.to_string()));
+        np.push(("_offset".into(), next.to_string()));
+        out.extend_from_slice(b",{\"relation\":\"next\",\"url\":");
+        push_json_str(&mut out, &link(base, ty, &np));
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"],\"entry\":[");
+    let mut first = true;
+    let mut entry = |out: &mut Vec<u8>, e_ty: &str, id: &str, body: &[u8], mode: &str| {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        out.extend_from_slice(b"{\"fullUrl\":");
+        push_json_str(out, &format!("{base}/{e_ty}/{id}"));
+        out.extend_from_slice(b",\"resource\":");
+        out.extend_from_slice(body);
+        out.extend_from_slice(b",\"search\":{\"mode\":\"");
+        out.extend_from_slice(mode.as_bytes());
+        out.extend_from_slice(b"\"}}");
+    };
+    for e in page {
+        entry(&mut out, &e.ty, &e.id, &e.bytes, "match");
+    }
+    for e in includes {
+        entry(&mut out, &e.ty, &e.id, &e.bytes, "include");
+    }
+    if let Some(n) = notice {
+        let body = serde_json::to_vec(n).unwrap_or_default();
+        entry(
+            &mut out,
+            "OperationOutcome",
+            "part2-notice",
+            &body,
+            "outcome",
+        );
+    }
+    out.extend_from_slice(b"]}");
+    out
 }

@@ -11,6 +11,9 @@
 pub mod directory;
 pub mod discovery;
 pub mod outcome;
+pub mod render;
+pub mod search;
+pub mod store;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -131,3 +134,11 @@ pub fn read_only(method: &Method) -> Response {
 }
 
 mod api;
+
+pub use api::{NOTICE_ABBREVIATED, NOTICE_FULL};
+pub use store::{GroupDef, group_defs};
+
+/// The FHIR store (rendered practice) of a simulator.
+pub fn store(state: &AppState) -> &store::Store {
+    &state.auth.fhir
+}

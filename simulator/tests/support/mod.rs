@@ -197,3 +197,105 @@ pub async fn fhir_get(sim: &RunningSimulator, token: &str, rel: &str) -> reqwest
         .await
         .unwrap()
 }
+
+/// A simulator with extra registered clients.
+pub async fn start_with_clients(
+    profile: &str,
+    clients: simulator::clients::ClientRegistry,
+) -> RunningSimulator {
+    simulator::Simulator::builder()
+        .profile_named(profile)
+        .expect("built-in profile")
+        .clients(clients)
+        .start()
+        .await
+        .expect("simulator starts")
+}
+
+/// A backend client registration with an inline JWKS.
+pub fn backend_client(
+    id: &str,
+    key: &simulator::auth::ClientKey,
+    part2_consent: bool,
+) -> simulator::clients::SmartClient {
+    simulator::clients::SmartClient {
+        id: id.into(),
+        name: None,
+        kind: simulator::clients::ClientKind::Backend,
+        secret: None,
+        redirect_uris: Vec::new(),
+        jwks_url: None,
+        jwks: Some(key.jwks.clone()),
+        scopes: vec!["system/*.rs".into()],
+        part2_consent,
+    }
+}
+
+/// A backend token for a registered backend client signing with `key`.
+pub async fn backend_token_with(
+    sim: &RunningSimulator,
+    client_id: &str,
+    key: &simulator::auth::ClientKey,
+    scope: &str,
+) -> String {
+    let jwt = key.sign_assertion(&assertion_claims(sim, client_id));
+    let r = client_credentials(sim, &jwt, scope).await;
+    assert_eq!(r.status(), 200, "backend token for {client_id}");
+    let v: Value = r.json().await.unwrap();
+    v["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The practice behind a simulator.
+pub fn practice(sim: &RunningSimulator) -> &simulator::practice::Practice {
+    simulator::fhir::store(sim.state()).practice()
+}
+
+/// The FHIR id of patient `i`.
+pub fn patient_id(sim: &RunningSimulator, i: u32) -> String {
+    practice(sim)
+        .patient(simulator::practice::PatientIndex(i))
+        .unwrap()
+        .id
+        .to_string()
+}
+
+/// GET a FHIR path and parse the JSON body, asserting the status.
+pub async fn fhir_json(sim: &RunningSimulator, token: &str, rel: &str, status: u16) -> Value {
+    let r = fhir_get(sim, token, rel).await;
+    assert_eq!(r.status().as_u16(), status, "GET {rel}");
+    r.json().await.unwrap()
+}
+
+/// Ids of the `match` entries of a search Bundle.
+pub fn match_ids(bundle: &Value) -> Vec<String> {
+    bundle["entry"]
+        .as_array()
+        .map(|es| {
+            es.iter()
+                .filter(|e| e["search"]["mode"] == "match")
+                .map(|e| e["resource"]["id"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The `next` link of a Bundle.
+pub fn next_link(bundle: &Value) -> Option<String> {
+    bundle["link"]
+        .as_array()?
+        .iter()
+        .find_map(|l| (l["relation"] == "next").then(|| l["url"].as_str().unwrap().to_owned()))
+}
+
+/// Whether header `name` contains `text`.
+pub fn header_has(r: &reqwest::Response, name: &str, text: &str) -> bool {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains(text))
+}
+
+/// GET an absolute URL without a token and parse the JSON body.
+pub async fn get_json(url: &str) -> Value {
+    http().get(url).send().await.unwrap().json().await.unwrap()
+}
