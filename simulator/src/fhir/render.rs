@@ -773,7 +773,8 @@ pub fn appointment(a: &practice::Appointment) -> Value {
         "resourceType": "Appointment",
         "id": a.id.as_str(),
         "meta": {"lastUpdated": instant(a.last_updated)},
-        "status": a.status(),
+        // FHIR has no "rescheduled": the original slot is cancelled.
+        "status": match a.status() { "rescheduled" => "cancelled", s => s },
         "serviceType": [{"text": a.event_name}],
         "start": at(a.begin_time),
         "end": at(a.end_time),

@@ -27,6 +27,40 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A ureq agent trusting the system CA bundle (`SSL_CERT_FILE`, else the
+/// Debian bundle) as well as its built-in roots, so the download also works
+/// behind a TLS-inspecting proxy.
+fn agent() -> ureq::Agent {
+    let candidates = [
+        std::env::var_os("SSL_CERT_FILE").map(PathBuf::from),
+        Some(PathBuf::from("/etc/ssl/certs/ca-certificates.crt")),
+    ];
+    let Some(pem) = candidates
+        .into_iter()
+        .flatten()
+        .find_map(|p| std::fs::read(p).ok())
+    else {
+        return ureq::Agent::new_with_defaults();
+    };
+    let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
+        .filter_map(Result::ok)
+        .filter_map(|item| match item {
+            ureq::tls::PemItem::Certificate(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return ureq::Agent::new_with_defaults();
+    }
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+        .build();
+    ureq::Agent::config_builder()
+        .tls_config(tls)
+        .build()
+        .new_agent()
+}
+
 /// The schema text, downloading it on first use.
 pub fn schema_text() -> String {
     let path = cache_path();
@@ -35,7 +69,8 @@ pub fn schema_text() -> String {
             return String::from_utf8(text).expect("UTF-8 schema");
         }
     }
-    let resp = ureq::get(TARBALL)
+    let resp = agent()
+        .get(TARBALL)
         .call()
         .expect("download the FHIR schema tarball");
     let mut tgz = Vec::new();
