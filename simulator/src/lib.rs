@@ -17,5 +17,6 @@ pub mod faults;
 pub mod journal;
 pub mod profile;
 pub mod server;
+pub mod tls;
 
 pub use server::{RunningSimulator, Simulator, SimulatorBuilder};
