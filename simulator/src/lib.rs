@@ -18,5 +18,6 @@ pub mod journal;
 pub mod profile;
 pub mod server;
 pub mod tls;
+pub mod toml_located;
 
 pub use server::{RunningSimulator, Simulator, SimulatorBuilder};
