@@ -79,7 +79,10 @@ mod tests {
             assert!(seen.insert(c.id), "duplicate id {}", c.id);
             let (prefix, rest) = c.id.split_once('.').expect("family.name");
             assert!(!prefix.is_empty() && !rest.is_empty());
-            assert!(c.id.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || "-.".contains(ch)));
+            assert!(
+                c.id.chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || "-.".contains(ch))
+            );
             assert!(!c.requirement.is_empty() && !c.title.is_empty());
         }
     }

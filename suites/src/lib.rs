@@ -1,8 +1,12 @@
 //! The ngsim conformance runner and command-line interface.
 //!
 //! # Layout
-//! - [`cli`]: the `ngsim` subcommands (`serve`, `profiles`, …); `main.rs` only calls [`cli::main`].
+//! - [`cli`]: the `ngsim` subcommands; `main.rs` only calls [`cli::main`].
+//! - [`catalog`]: every check, with its stable id, severity and requirement.
+//! - [`scenario`]: scenario profiles (steps plus the checks they feed).
 //! - [`exit_code`]: the documented process exit codes.
 
+pub mod catalog;
 pub mod cli;
 pub mod exit_code;
+pub mod scenario;
