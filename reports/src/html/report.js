@@ -28,7 +28,8 @@
     });
   });
   var fromHash = /^#filter=(\w+)$/.exec(location.hash);
-  apply(fromHash ? fromHash[1] : "all");
+  var known = fromHash && document.querySelector('.filters button[data-filter="' + fromHash[1] + '"]');
+  apply(known ? fromHash[1] : "all");
   body.setAttribute("data-checks", String(checks.length));
   body.setAttribute("data-timeline-events", String(document.querySelectorAll("svg.timeline .ev").length));
   var external = (performance.getEntriesByType ? performance.getEntriesByType("resource") : []).length;
