@@ -16,7 +16,7 @@
 //! JUnit `<failure>` whose `type` names the level) but on its own leaves the
 //! run at [`RunStatus::PassedWithWarnings`].
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The version of the JSON report format; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -430,7 +430,15 @@ impl PerfReport {
     }
 }
 
-/// A distribution summary of one metric.
+/// Reads a float that may be `null`. JSON has no NaN or infinity, so
+/// serde_json writes them as `null`; reading `null` back as NaN keeps such a
+/// report readable (and redactable, which round-trips through JSON values).
+fn f64_or_nan<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// A distribution summary of one metric. Floats that are not finite are
+/// written to JSON as `null` and read back as NaN.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metric {
     /// e.g. `mllp.ack_latency`.
@@ -438,11 +446,17 @@ pub struct Metric {
     /// e.g. `ms`, `us`.
     pub unit: String,
     pub count: u64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub mean: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub p50: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub p90: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub p99: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub p999: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub max: f64,
 }
 
@@ -451,6 +465,7 @@ pub struct Metric {
 pub struct SeriesPoint {
     /// Milliseconds since the perf scenario started.
     pub t_ms: u64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub value: f64,
 }
 
@@ -468,6 +483,7 @@ pub struct BaselineComparison {
     /// Baseline name, e.g. `main@4f2c1d0`.
     pub name: String,
     /// The worsening, in percent, above which a row regressed.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub max_regression_pct: f64,
     pub rows: Vec<BaselineRow>,
 }
@@ -477,9 +493,12 @@ pub struct BaselineComparison {
 pub struct BaselineRow {
     /// e.g. `mllp.ack_latency.p99`.
     pub metric: String,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub baseline: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub current: f64,
     /// `(current - baseline) / baseline * 100`; positive means larger.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub change_pct: f64,
     pub regressed: bool,
 }

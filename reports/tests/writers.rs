@@ -420,3 +420,22 @@ fn format_names() {
     assert_eq!(Format::from_name("md").map(Format::extension), Some("md"));
     assert_eq!(Format::from_name("pdf"), None);
 }
+
+#[test]
+fn non_finite_perf_values_do_not_break_any_writer() {
+    let mut r = common::fixture();
+    let perf = r.perf.as_mut().unwrap();
+    perf.metrics[0].mean = f64::NAN;
+    perf.metrics[0].max = f64::INFINITY;
+    perf.throughput_series[0].value = f64::NAN;
+    let redactor = Redactor::new();
+    for format in Format::ALL {
+        assert!(!render(format, &r, &redactor).is_empty(), "{format:?}");
+    }
+    let json = render(Format::Json, &r, &redactor);
+    let schema: serde_json::Value = serde_json::from_str(reports::JSON_SCHEMA).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(jsonschema::validator_for(&schema).unwrap().is_valid(&value));
+    let back = reports::read_json(json.as_bytes()).expect("null floats read back");
+    assert!(back.perf.unwrap().metrics[0].mean.is_nan());
+}
