@@ -2,7 +2,7 @@
 //!
 //! The page carries a Content-Security-Policy of `default-src 'none'` (with
 //! inline styles and scripts allowed), so even a bug here can't make it
-//! fetch anything. Every piece of report text goes through [`esc`], which
+//! fetch anything. Every piece of report text goes through `esc`, which
 //! escapes `& < > " ' /`, and report text is only ever placed in element
 //! content or double-quoted attributes — never in the script, which reads
 //! the DOM instead of embedded data.

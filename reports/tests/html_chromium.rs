@@ -6,8 +6,10 @@
 
 mod common;
 
+use std::fs::File;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use reports::{Format, Redactor};
 
@@ -90,8 +92,14 @@ fn inline_script_runs_in_headless_chromium() {
     assert_eq!(dom.matches("class=\"check o-failed\"").count(), 2);
 }
 
+/// Runs Chromium on `page` and returns the DOM after its scripts ran. Output
+/// goes to files and the process is polled, so a hung browser fails the test
+/// after a minute instead of hanging CI.
 fn dump_dom(bin: &str, page: &Path, profile: &Path, fragment: &str) -> String {
-    let output = Command::new(bin)
+    let dir = profile.parent().expect("profile is in the temp dir");
+    let stdout_path = dir.join("dom.html");
+    let stderr_path = dir.join("chromium.log");
+    let mut child = Command::new(bin)
         .args([
             "--headless",
             "--no-sandbox",
@@ -106,14 +114,28 @@ fn dump_dom(bin: &str, page: &Path, profile: &Path, fragment: &str) -> String {
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("--dump-dom")
         .arg(format!("file://{}{fragment}", page.display()))
-        .output()
+        .stdin(Stdio::null())
+        .stdout(File::create(&stdout_path).expect("stdout file"))
+        .stderr(File::create(&stderr_path).expect("stderr file"))
+        .spawn()
         .expect("chromium starts");
-    let dom = String::from_utf8_lossy(&output.stdout).into_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("polls chromium") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let dom = std::fs::read_to_string(&stdout_path).expect("reads the dumped DOM");
     assert!(
-        output.status.success() && dom.contains("<body"),
-        "chromium failed ({}):\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
+        status.success() && dom.contains("<body"),
+        "chromium failed ({status}):\n{}",
+        std::fs::read_to_string(&stderr_path).unwrap_or_default()
     );
     dom
 }

@@ -439,3 +439,26 @@ fn non_finite_perf_values_do_not_break_any_writer() {
     let back = reports::read_json(json.as_bytes()).expect("null floats read back");
     assert!(back.perf.unwrap().metrics[0].mean.is_nan());
 }
+
+#[test]
+fn an_empty_run_renders_in_every_format() {
+    let report = RunReport::new(
+        reports::ToolInfo::new("ngsim", "0.1.0"),
+        reports::SutInfo::new("nothing-ran"),
+        "2026-11-23T01:00:00Z",
+    )
+    .finish();
+    assert_eq!(report.summary.total, 0);
+    for format in Format::ALL {
+        assert!(
+            !render(format, &report, &Redactor::new()).is_empty(),
+            "{format:?}"
+        );
+    }
+    assert_eq!(
+        parse_junit(&render(Format::Junit, &report, &Redactor::new()))
+            .suites
+            .len(),
+        0
+    );
+}
