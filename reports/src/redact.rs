@@ -10,7 +10,8 @@
 //! * `Bearer …` / `Basic …` credentials;
 //! * `Authorization:` header values, to the end of the line or quote;
 //! * values of `access_token`, `refresh_token`, `id_token`, `client_secret`,
-//!   `client_assertion`, `password` in `k=v`, `k: v` and `"k": "v"` forms,
+//!   `client_assertion`, `password` in `k=v`, `k: v` and `"k": "v"` forms
+//!   (quotes may be backslash-escaped, as in a JSON body quoted in JSON),
 //!   and of `code` in the `code=` and `"code":` forms only (so `status code:
 //!   500` survives);
 //! * JWT-looking strings: base64url segments joined by dots whose first
@@ -52,17 +53,20 @@ fn patterns() -> &'static Patterns {
         // `\b` is ASCII-only (`(?-u:\b)`) so the fast DFA engines apply to
         // non-ASCII text too; the keys it delimits are ASCII anyway.
         let re = |s: &str| Regex::new(&s.replace(r"\b", r"(?-u:\b)")).expect("redaction pattern compiles");
+        // An optional quote, possibly backslash-escaped: JSON bodies quoted
+        // inside JSON or log lines arrive as `\"access_token\":\"…\"`.
+        const Q: &str = r#"(?:\\?["'])?"#;
         let keyed = vec![
-                // Authorization header (or JSON key) value up to end of line/quote.
-                re(r#"(?i)(\b(?:proxy-)?authorization\b["']?\s*[:=]\s*["']?)([^"'\r\n]+)"#),
-                // Token-bearing parameters in form, query, header or JSON form.
-                re(
-                    r#"(?i)(\b(?:access_token|refresh_token|id_token|client_secret|client_assertion|password)\b["']?\s*[:=]\s*["']?)([^\s"'&,;}]+)"#,
-                ),
-                // `code` only as a form/query parameter or JSON key.
-                re(r#"(?i)(\bcode=|"code"\s*:\s*")([^\s"'&,;}]+)"#),
-                // Credentials after an auth scheme.
-                re(r"(?i)(\b(?:bearer|basic)\s+)([A-Za-z0-9\-._~+/]+=*)"),
+            // Authorization header (or JSON key) value up to end of line/quote.
+            re(&format!(r#"(?i)(\b(?:proxy-)?authorization\b{Q}\s*[:=]\s*{Q})([^"'\\\r\n]+)"#)),
+            // Token-bearing parameters in form, query, header or JSON form.
+            re(
+                &format!(r#"(?i)(\b(?:access_token|refresh_token|id_token|client_secret|client_assertion|password)\b{Q}\s*[:=]\s*{Q})([^\s"'&,;}}\\]+)"#),
+            ),
+            // `code` only as a form/query parameter or JSON key.
+            re(r#"(?i)(\bcode=|\\?"code\\?"\s*:\s*\\?")([^\s"'&,;}\\]+)"#),
+            // Credentials after an auth scheme.
+            re(r"(?i)(\b(?:bearer|basic)\s+)([A-Za-z0-9\-._~+/]+=*)"),
         ];
         let jwt = re(r"eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){2,4}");
         let any = RegexSet::new(keyed.iter().chain([&jwt]).map(Regex::as_str))
@@ -183,6 +187,14 @@ mod tests {
         );
         assert_eq!(r("client_assertion: abc"), "client_assertion: [REDACTED]");
         assert_eq!(r(r#""code": "c0de""#), r#""code": "[REDACTED]""#);
+        assert_eq!(
+            r(r#"body {\"access_token\":\"tok3\",\"code\":\"c4\"}"#),
+            r#"body {\"access_token\":\"[REDACTED]\",\"code\":\"[REDACTED]\"}"#
+        );
+        assert_eq!(
+            r(r#"{\"Authorization\": \"Bearer tok5\"}"#),
+            r#"{\"Authorization\": \"[REDACTED]\"}"#
+        );
     }
 
     #[test]
