@@ -296,14 +296,16 @@ fn timeline_svg<'a>(
         let x = TL_LABEL + 5.0 + span.frac(e.at_ms) * plot;
         let y = lane as f64 * TL_LANE + TL_LANE / 2.0;
         let verdict = e.verdict.map_or("none", |v| v.as_str());
+        let label = e
+            .verdict
+            .map_or(String::new(), |v| format!("{}: ", v.as_str()));
         w!(
             h,
-            "<g class=\"ev v-{verdict}\" data-seq=\"{}\"><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"6\"/><title>#{} +{} ms [{}] {}: {}</title></g>\n",
+            "<g class=\"ev v-{verdict}\" data-seq=\"{}\"><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"6\"/><title>#{} +{} ms [{}] {label}{}</title></g>\n",
             e.seq,
             e.seq,
             e.at_ms.saturating_sub(span.start),
             e.surface.as_str(),
-            verdict,
             esc(&e.summary),
         );
     }
