@@ -16,7 +16,7 @@ fn errors_name_file_line_and_key() {
     )
     .unwrap_err();
     assert_eq!(e.line, 5, "the line of the bad value");
-    assert_eq!(e.key.as_deref(), Some("steps[0]"));
+    assert_eq!(e.key.as_deref(), Some("steps[0].action"));
     assert!(e.message.contains("unknown variant `teleport`"), "{e}");
 
     let e = Scenario::parse(
