@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 
 /// A located error in a TOML file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}:{column}: {}{message}", key_prefix(.key))]
+#[error("{file}{}: {}{message}", position(*.line, *.column), key_prefix(.key))]
 pub struct LocatedError {
     /// File label.
     pub file: String,
@@ -19,6 +19,14 @@ pub struct LocatedError {
     pub key: Option<String>,
     /// What is wrong.
     pub message: String,
+}
+
+fn position(line: usize, column: usize) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(":{line}:{column}")
+    }
 }
 
 fn key_prefix(key: &Option<String>) -> String {
