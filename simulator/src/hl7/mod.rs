@@ -23,11 +23,13 @@ pub mod mllp;
 pub mod parse;
 pub mod path;
 
-//pub use ack::{AckCode, AckMode, ControlIds, ErrorDetail, ErrorLocation, SequentialIds};
+pub use ack::{
+    Ack, AckCode, AckMode, AckPolicy, ControlIds, ErrorDetail, ErrorLocation, SequentialIds,
+};
 pub use build::{MessageBuilder, SegmentBuilder};
 pub use delim::Delimiters;
 pub use error::{ParseError, PathError};
 pub use escape::Charset;
-//pub use mllp::{Framer, FrameKind, MllpCodec, MllpError, MllpFrame};
+pub use mllp::{FrameKind, Framer, MllpCodec, MllpError, MllpFrame};
 pub use parse::{Component, Field, Message, ParseOptions, Repetition, Segment};
 pub use path::Path;

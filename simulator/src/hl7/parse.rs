@@ -94,7 +94,7 @@ fn check_segment(seg: &[u8], offset: usize, field: u8) -> Result<(), ParseError>
     }
 }
 
-fn read_delimiters(bytes: &[u8]) -> Result<Delimiters, ParseError> {
+pub(crate) fn read_delimiters(bytes: &[u8]) -> Result<Delimiters, ParseError> {
     if bytes.is_empty() {
         return Err(ParseError::Empty);
     }
