@@ -187,6 +187,17 @@ impl SegmentBuilder {
     }
 }
 
+fn reencode(mut segment: SegmentBuilder, from: &Delimiters, to: &Delimiters) -> SegmentBuilder {
+    if from != to {
+        let subs = segment.fields.iter_mut().flatten().flatten().flatten();
+        for sub in subs {
+            let plain = escape::decode(sub, from).into_owned();
+            *sub = escape::escape(&plain, to).into_owned();
+        }
+    }
+    segment
+}
+
 /// A message under construction: the delimiters plus segments, MSH first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageBuilder {
@@ -250,16 +261,19 @@ impl MessageBuilder {
         self
     }
 
-    fn reencode(&self, mut segment: SegmentBuilder) -> SegmentBuilder {
-        let default = Delimiters::default();
-        if self.delims != default {
-            let subs = segment.fields.iter_mut().flatten().flatten().flatten();
-            for sub in subs {
-                let plain = escape::decode(sub, &default).into_owned();
-                *sub = escape::escape(&plain, &self.delims).into_owned();
-            }
-        }
-        segment
+    fn reencode(&self, segment: SegmentBuilder) -> SegmentBuilder {
+        reencode(segment, &Delimiters::default(), &self.delims)
+    }
+
+    /// The same message with other delimiters: every value is decoded and
+    /// re-escaped, so the decoded content is unchanged.
+    pub fn redelimit(&self, delims: Delimiters) -> MessageBuilder {
+        let segments = self
+            .segments
+            .iter()
+            .map(|s| reencode(s.clone(), &self.delims, &delims))
+            .collect();
+        Self { delims, segments }
     }
 
     fn locate(&mut self, path: &Path) -> &mut SegmentBuilder {
