@@ -10,8 +10,10 @@
 //!   For versions before 2.5, MSA-6 carries the error condition
 //!   (`code^text^HL70357`).
 //! - `ERR` when an [`ErrorDetail`] is given: for 2.5 and later
-//!   `ERR||SEG^seq^field|code^text^HL70357|severity`; before 2.5 the ERR-1
-//!   ELD form `SEG^seq^field^code&text&HL70357`.
+//!   `ERR||SEG^seq^field|code^text^HL70357|severity|||diagnostic` (ERR-7
+//!   holds the detail text); before 2.5 the ERR-1 ELD form
+//!   `SEG^seq^field^code&text&HL70357`, with the detail text in MSA-3 when
+//!   no other text is given. The code's text is always table 0357's.
 
 use std::borrow::Cow;
 
@@ -419,12 +421,11 @@ impl Writer<'_> {
             push_usize(self.out, loc.field);
         }
     }
-    /// `code<sep>text<sep>HL70357`.
+    /// `code<sep>table text<sep>HL70357`.
     fn condition(&mut self, e: &ErrorDetail<'_>, sep: u8) {
         push_usize(self.out, usize::from(e.code));
         self.out.push(sep);
-        let text = e.text.as_deref().unwrap_or(codes::text(e.code));
-        self.text(text);
+        self.text(codes::text(e.code));
         self.out.push(sep);
         self.out.extend_from_slice(b"HL70357");
     }
@@ -464,9 +465,12 @@ fn write_with_header(
     push_raw(out, h.fields[10], &d);
     let legacy = is_legacy_version(h.fields[12], &d);
     let mut w = Writer { out, d };
-    if ack.text.is_some() || (legacy && ack.error.is_some()) {
+    // Before 2.5 the diagnostic text has no ERR field: it goes to MSA-3.
+    let diagnostic = ack.error.as_ref().and_then(|e| e.text.as_deref());
+    let msa3 = ack.text.or(diagnostic.filter(|_| legacy));
+    if msa3.is_some() || (legacy && ack.error.is_some()) {
         w.sep(f, 1);
-        w.text(ack.text.unwrap_or_default());
+        w.text(msa3.unwrap_or_default());
     }
     if let (true, Some(e)) = (legacy, &ack.error) {
         w.sep(f, 3);
@@ -495,6 +499,11 @@ fn write_with_header(
         w.condition(e, d.component);
         w.sep(f, 1);
         w.out.extend_from_slice(e.severity.as_str().as_bytes());
+        if let Some(text) = diagnostic {
+            // ERR-7 diagnostic information.
+            w.sep(f, 3);
+            w.text(text);
+        }
     }
     w.out.push(b'\r');
 }
@@ -643,6 +652,8 @@ pub struct AckView<'a> {
     pub error_code: Option<u16>,
     /// ERR-4.
     pub severity: Option<Severity>,
+    /// ERR-7 diagnostic information (2.5+), decoded.
+    pub diagnostic: Option<Cow<'a, str>>,
 }
 
 /// Why an ACK could not be read.
@@ -696,5 +707,6 @@ pub fn read_ack<'a>(m: &Message<'a>) -> Result<AckView<'a>, AckReadError> {
         error_location,
         error_code: error_code.and_then(|c| u16::try_from(c).ok()),
         severity: get("ERR-4").and_then(Severity::parse),
+        diagnostic: get("ERR-7").map(|t| escape::decode_text(t, m.delimiters(), m.charset())),
     })
 }
