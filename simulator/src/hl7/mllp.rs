@@ -195,8 +195,15 @@ impl Framer {
         if !self.discarding && buf.first() != Some(&SB) {
             return Ok(Step::drop(memchr(SB, buf).unwrap_or(buf.len())));
         }
-        let from = self.scanned.max(1);
-        let Some(i) = memchr(EB, &buf[from..]).map(|i| from + i) else {
+        // In a frame, byte 0 is the start block; while discarding it may be
+        // the end block kept back by the previous step.
+        let from = if self.discarding {
+            self.scanned
+        } else {
+            self.scanned.max(1)
+        };
+        let found = buf.get(from..).and_then(|rest| memchr(EB, rest));
+        let Some(i) = found.map(|i| from + i) else {
             return self.incomplete(buf.len(), buf.len());
         };
         let Some(&after) = buf.get(i + 1) else {

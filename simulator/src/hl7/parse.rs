@@ -135,6 +135,14 @@ impl<'a> Message<'a> {
         let lenient = options.lenient_newlines;
         let forbidden = first_forbidden(bytes, lenient);
         let limit = forbidden.as_ref().map_or(bytes.len(), |(o, _)| *o);
+        // Size the span Vec once: counting terminators is far cheaper than
+        // regrowing (and keeps a fresh parse at exactly one allocation).
+        let terminators = if lenient {
+            memchr::memchr2_iter(CR, LF, &bytes[..limit]).count()
+        } else {
+            memchr::memchr_iter(CR, &bytes[..limit]).count()
+        };
+        spans.reserve(terminators + 1);
         let mut lenient_used = false;
         let mut pos = 0;
         while pos < limit {
