@@ -4,9 +4,13 @@
 //! - [`profile`]: version profiles (quirks as data), loading and validation.
 //! - [`journal`]: the ordered record of every exchange, which the runner judges.
 //! - [`faults`]: fault rules, from profiles and set at runtime.
+//! - [`clients`]: the client registry (SMART apps, backend services, GSA accounts).
+//! - [`events`]: the practice-change bus.
+//! - [`hl7`]: the HL7 v2 core: zero-copy parser, escapes, builder, ACKs, MLLP codec, generators.
 //! - [`server`]: the in-process simulator (`Simulator::builder()`), its HTTP
 //!   router and listeners.
 //! - [`control`]: the `/_ngsim/` control API.
+//! - [`tls`]: TLS settings for MLLPS.
 //!
 //! See `ARCHITECTURE.md` at the repository root for the data flow and invariants.
 
@@ -14,6 +18,7 @@ pub mod clients;
 pub mod control;
 pub mod events;
 pub mod faults;
+pub mod hl7;
 pub mod journal;
 pub mod profile;
 pub mod server;
