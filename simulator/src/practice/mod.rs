@@ -63,6 +63,32 @@ pub const DEFAULT_AS_OF: Date = match Date::from_calendar_date(2026, Month::July
     Err(_) => panic!("valid date"),
 };
 
+/// Any patient-scoped record, as returned by [`Practice::record`].
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", content = "record", rename_all = "snake_case")]
+// Returned one at a time, never stored in bulk: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum Record {
+    Patient(Patient),
+    Encounter(Encounter),
+    Condition(Condition),
+    Medication(MedicationRequest),
+    Allergy(Allergy),
+    Observation(Observation),
+    LabPanel(LabPanel),
+    Immunization(Immunization),
+    Procedure(Procedure),
+    Document(Document),
+    Appointment(Appointment),
+    Charge(Charge),
+    Coverage(Coverage),
+    CarePlan(CarePlan),
+    CareTeam(CareTeam),
+    Goal(Goal),
+    Device(Device),
+    Consent(Consent),
+}
+
 /// A Part 2 record's canary, as listed by [`Practice::canaries_of`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CanaryRecord {
@@ -259,6 +285,62 @@ impl Practice {
             patient: Some(patient),
             ordinal: u32::from(p.ordinal),
             overlay: p.overlay,
+        })
+    }
+
+    /// Fetch any patient-scoped record by id (overlay applied). Unlike
+    /// [`Practice::find_record`], which only decodes, this confirms the
+    /// record exists; it costs one chart generation (microseconds).
+    pub fn record(&self, id: &str) -> Option<Record> {
+        let r = self.find_record(id)?;
+        let i = r.patient?;
+        if r.kind == RecordKind::Patient {
+            return self.patient(i).map(Record::Patient);
+        }
+        let c = self.chart(i)?;
+        macro_rules! take {
+            ($field:expr, $variant:ident) => {
+                $field
+                    .into_iter()
+                    .find(|x| x.id == id)
+                    .map(Record::$variant)
+            };
+        }
+        match r.kind {
+            RecordKind::Encounter => take!(c.encounters, Encounter),
+            RecordKind::Condition => take!(c.conditions, Condition),
+            RecordKind::Medication => take!(c.medications, Medication),
+            RecordKind::Allergy => take!(c.allergies, Allergy),
+            RecordKind::Observation => take!(c.observations, Observation),
+            RecordKind::LabPanel => take!(c.lab_panels, LabPanel),
+            RecordKind::Immunization => take!(c.immunizations, Immunization),
+            RecordKind::Procedure => take!(c.procedures, Procedure),
+            RecordKind::Document => take!(c.documents, Document),
+            RecordKind::Appointment => take!(c.appointments, Appointment),
+            RecordKind::Charge => take!(c.charges, Charge),
+            RecordKind::Coverage => take!(c.coverages, Coverage),
+            RecordKind::CarePlan => take!(c.care_plans, CarePlan),
+            RecordKind::CareTeam => take!(c.care_team, CareTeam),
+            RecordKind::Goal => take!(c.goals, Goal),
+            RecordKind::Device => take!(c.devices, Device),
+            RecordKind::Consent => take!(c.consent, Consent),
+            _ => None,
+        }
+    }
+
+    /// Appointments of every patient dated `from..=to`, in patient order.
+    /// Lazy, but it generates each patient's chart: O(patients).
+    pub fn appointments_between(
+        &self,
+        from: Date,
+        to: Date,
+    ) -> impl Iterator<Item = Appointment> + '_ {
+        self.patient_indices().flat_map(move |i| {
+            self.chart(i)
+                .map(|c| c.appointments)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(move |a| (from..=to).contains(&a.appointment_date))
         })
     }
 
