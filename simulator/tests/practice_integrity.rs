@@ -222,6 +222,11 @@ fn references_resolve_for_first_500_patients() {
             ck.patient(&r.patient_id);
             assert!(p.practice_site(&r.source_practice_id).is_some());
         }
+        assert!(
+            c.balance.balance_cents >= 0,
+            "negative balance {:?}",
+            c.balance
+        );
         assert_eq!(
             c.balance.balance_cents,
             c.balance.charges_cents - c.balance.payments_cents - c.balance.adjustments_cents

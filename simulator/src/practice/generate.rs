@@ -1421,7 +1421,7 @@ impl ChartBuilder<'_> {
                 SlidingFeeClass::FullPay => (0, 85),
             }
         } else {
-            (35, 60 + self.r.below(5) as i64 * 2)
+            (35, 55 + self.r.below(5) as i64 * 2)
         };
         let adjustments = charged * adjust_pct / 100;
         let payments = charged * paid_pct / 100;

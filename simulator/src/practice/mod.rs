@@ -44,6 +44,7 @@ pub struct PracticeConfig {
     /// Number of generated patients.
     pub patients: u32,
     /// The practice's "today"; every generated date is relative to it.
+    #[serde(serialize_with = "serialize_date")]
     pub as_of: Date,
 }
 
@@ -55,6 +56,10 @@ impl Default for PracticeConfig {
             as_of: DEFAULT_AS_OF,
         }
     }
+}
+
+fn serialize_date<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(d)
 }
 
 /// 2026-07-01: fixed so that output never depends on wall time.
