@@ -222,3 +222,39 @@ fn practice_is_send_sync_and_cheap_to_clone() {
     ));
     assert_eq!(p.patient_count(), 101, "clones share one overlay");
 }
+
+#[test]
+fn concurrent_writers_lose_nothing() {
+    let p = practice();
+    let i = PatientIndex(1);
+    let before = p.generation();
+    std::thread::scope(|s| {
+        for t in 0..4u32 {
+            let p = p.clone();
+            s.spawn(move || {
+                for k in 0..25u32 {
+                    p.create_patient(NewPatient::new(
+                        format!("T{t}"),
+                        format!("K{k}"),
+                        Sex::U,
+                        date!(2001 - 02 - 03),
+                    ));
+                    let phone = format!("41955{t}{k:04}");
+                    p.update_patient(
+                        i,
+                        PatientPatch {
+                            phone: Some(phone),
+                            ..Default::default()
+                        },
+                    );
+                }
+            });
+        }
+    });
+    assert_eq!(p.patient_count(), 200);
+    assert_eq!(p.generation(), before + 200);
+    let ids: std::collections::HashSet<_> = (100..200)
+        .map(|n| p.patient(PatientIndex(n)).unwrap().id)
+        .collect();
+    assert_eq!(ids.len(), 100);
+}

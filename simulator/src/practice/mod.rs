@@ -209,12 +209,15 @@ impl Practice {
 
     /// Demographics with the overlay applied.
     pub fn patient(&self, i: PatientIndex) -> Option<Patient> {
-        let ov = self.inner.overlay.read();
-        if let Some(p) = ov.patient(self.inner.cfg.patients, i) {
-            return Some(p.clone());
+        self.patient_in(&self.inner.overlay.read(), i)
+    }
+
+    /// A patient as seen through an overlay the caller already holds locked.
+    fn patient_in(&self, ov: &Overlay, i: PatientIndex) -> Option<Patient> {
+        match ov.patient(self.inner.cfg.patients, i) {
+            Some(p) => Some(p.clone()),
+            None => self.is_generated(i).then(|| self.g().patient(i.0)),
         }
-        drop(ov);
-        self.is_generated(i).then(|| self.g().patient(i.0))
     }
 
     /// Every record of one patient, overlay applied.
@@ -433,8 +436,9 @@ impl Practice {
         i: PatientIndex,
         f: impl FnOnce(&mut Overlay, &Generator, &Patient, u64) -> R,
     ) -> Option<R> {
-        let patient = self.patient(i)?;
+        // Read and write under one lock so concurrent writers never lose updates.
         let mut ov = self.inner.overlay.write();
+        let patient = self.patient_in(&ov, i)?;
         let gen_no = self.bump();
         Some(f(&mut ov, self.g(), &patient, gen_no))
     }
@@ -446,10 +450,10 @@ impl Practice {
     }
 
     pub fn update_patient(&self, i: PatientIndex, patch: PatientPatch) -> Option<Patient> {
-        let current = self.patient(i)?;
-        let mut ov = self.inner.overlay.write();
-        let gen_no = self.bump();
-        Some(ov.update_patient(self.g(), self.inner.cfg.patients, current, patch, gen_no))
+        let generated = self.inner.cfg.patients;
+        self.write_for(i, |ov, g, current, gen_no| {
+            ov.update_patient(g, generated, current.clone(), patch, gen_no)
+        })
     }
 
     pub fn add_observation(&self, i: PatientIndex, o: NewObservation) -> Option<Observation> {
@@ -471,12 +475,15 @@ impl Practice {
             return None;
         }
         let patient = r.patient?;
-        let current = self
-            .chart(patient)?
-            .appointments
-            .into_iter()
-            .find(|a| a.id == id)?;
         let mut ov = self.inner.overlay.write();
+        let current = match ov.appointment(patient, id) {
+            Some(a) => a.clone(),
+            None if self.is_generated(patient) => {
+                let chart = self.g().chart(self.g().patient(patient.0));
+                chart.appointments.into_iter().find(|a| a.id == id)?
+            }
+            None => return None,
+        };
         let gen_no = self.bump();
         Some(ov.update_appointment(self.g(), patient, current, patch, gen_no))
     }

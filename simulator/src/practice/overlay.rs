@@ -174,6 +174,13 @@ impl Overlay {
         }
     }
 
+    /// The overlay's current version of an appointment (created or edited).
+    pub fn appointment(&self, p: PatientIndex, id: &str) -> Option<&Appointment> {
+        let created = self.appointments.get(&p.0).into_iter().flatten();
+        let edited = self.appointment_edits.get(&p.0).into_iter().flatten();
+        created.chain(edited).find(|a| a.id == id)
+    }
+
     /// Whether an overlay id `(patient, kind, ordinal)` was handed out.
     pub fn issued(&self, p: PatientIndex, kind: RecordKind, ordinal: u16) -> bool {
         let n = match kind {
