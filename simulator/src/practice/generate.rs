@@ -501,6 +501,7 @@ impl ChartBuilder<'_> {
         self.chart.encounters.push(Encounter {
             id,
             patient_id: self.pid,
+            visit_number: visit_number(self.i, ord),
             status: "finished",
             class: ENCOUNTER_CLASS_AMB.clone(),
             encounter_type: etype.clone(),
@@ -1404,6 +1405,9 @@ impl ChartBuilder<'_> {
     }
 
     fn finish(mut self) -> Chart {
+        // Program visits are generated after the others; present the visits
+        // in date order. Ids keep their creation ordinals.
+        self.chart.encounters.sort_by_key(|e| e.start);
         let charged: i64 = self
             .chart
             .charges
@@ -1433,6 +1437,18 @@ impl ChartBuilder<'_> {
         };
         self.chart
     }
+}
+
+/// Visits are numbered `(patient + 1) * 10_000 + ordinal` (ordinals stay below 4096).
+pub fn visit_number(patient: u32, ordinal: usize) -> u64 {
+    (u64::from(patient) + 1) * 10_000 + ordinal as u64
+}
+
+/// Inverse of [`visit_number`].
+pub fn visit_number_parts(v: u64) -> Option<(u32, usize)> {
+    let ordinal = (v % 10_000) as usize;
+    let patient = u32::try_from((v / 10_000).checked_sub(1)?).ok()?;
+    (ordinal <= 0xFFF).then_some((patient, ordinal))
 }
 
 /// Build a consent record for a state set at run time (the overlay's `set_consent`).

@@ -257,6 +257,16 @@ impl Practice {
         self.existing(u64::from(ids::person_number_to_index(pn.trim())?))
     }
 
+    /// O(1): a numeric visit number (HL7 PV1-19) → (patient, encounter id).
+    /// Like `find_record`, this decodes; `record()` confirms existence.
+    pub fn find_encounter_by_visit_number(&self, v: &str) -> Option<(PatientIndex, Guid)> {
+        let v: u64 = v.trim().parse().ok()?;
+        let (patient, ordinal) = generate::visit_number_parts(v)?;
+        let i = self.existing(u64::from(patient))?;
+        self.is_generated(i)
+            .then(|| (i, self.g().id(RecordKind::Encounter, patient, ordinal)))
+    }
+
     /// Any record GUID → (patient, kind, ordinal), by decoding. Rejects ids
     /// not minted by this seed, for patients or entities that do not exist,
     /// and overlay ids that were never issued.

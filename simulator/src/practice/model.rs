@@ -308,6 +308,9 @@ pub struct Patient {
 pub struct Encounter {
     pub id: Guid,
     pub patient_id: Guid,
+    /// Numeric visit number (HL7 PV1-19, NextGen encounter number); O(1)
+    /// invertible with [`super::Practice::find_encounter_by_visit_number`].
+    pub visit_number: u64,
     pub status: &'static str,
     /// Always AMB (v3-ActCode).
     pub class: Coding,
