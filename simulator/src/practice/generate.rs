@@ -1439,16 +1439,25 @@ impl ChartBuilder<'_> {
     }
 }
 
-/// Visits are numbered `(patient + 1) * 10_000 + ordinal` (ordinals stay below 4096).
+/// Visits are numbered `(patient + 1) * 10_000 + ordinal` (ordinals stay below
+/// 4096); visits created in the overlay use `5_000 + ordinal`.
 pub fn visit_number(patient: u32, ordinal: usize) -> u64 {
     (u64::from(patient) + 1) * 10_000 + ordinal as u64
 }
 
-/// Inverse of [`visit_number`].
-pub fn visit_number_parts(v: u64) -> Option<(u32, usize)> {
-    let ordinal = (v % 10_000) as usize;
+pub const OVERLAY_VISIT_BASE: usize = 5_000;
+
+/// Inverse of [`visit_number`]: (patient, ordinal, created in the overlay).
+pub fn visit_number_parts(v: u64) -> Option<(u32, usize, bool)> {
+    let low = (v % 10_000) as usize;
     let patient = u32::try_from((v / 10_000).checked_sub(1)?).ok()?;
-    (ordinal <= 0xFFF).then_some((patient, ordinal))
+    match low {
+        0..=0xFFF => Some((patient, low, false)),
+        OVERLAY_VISIT_BASE.. if low - OVERLAY_VISIT_BASE <= 0xFFF => {
+            Some((patient, low - OVERLAY_VISIT_BASE, true))
+        }
+        _ => None,
+    }
 }
 
 /// Build a consent record for a state set at run time (the overlay's `set_consent`).

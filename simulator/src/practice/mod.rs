@@ -30,8 +30,8 @@ pub use generate::{PART2_BASIS_POINTS, PRACTICE_OFFSET};
 pub use ids::{CANARY_LEN, CANARY_PREFIX, RecordKind, npi_is_valid};
 pub use model::*;
 pub use overlay::{
-    AppointmentPatch, NewAppointment, NewCharge, NewImmunization, NewObservation, NewPatient,
-    PatientPatch,
+    AppointmentPatch, NewAppointment, NewCharge, NewEncounter, NewImmunization, NewObservation,
+    NewPatient, PatientPatch,
 };
 
 use generate::Generator;
@@ -261,10 +261,25 @@ impl Practice {
     /// Like `find_record`, this decodes; `record()` confirms existence.
     pub fn find_encounter_by_visit_number(&self, v: &str) -> Option<(PatientIndex, Guid)> {
         let v: u64 = v.trim().parse().ok()?;
-        let (patient, ordinal) = generate::visit_number_parts(v)?;
+        let (patient, ordinal, overlay) = generate::visit_number_parts(v)?;
         let i = self.existing(u64::from(patient))?;
-        self.is_generated(i)
-            .then(|| (i, self.g().id(RecordKind::Encounter, patient, ordinal)))
+        if overlay {
+            let issued = self
+                .inner
+                .overlay
+                .read()
+                .issued(i, RecordKind::Encounter, ordinal as u16);
+            let id = self.g().keys.guid(
+                RecordKind::Encounter,
+                u64::from(patient),
+                ordinal as u16,
+                true,
+            );
+            issued.then_some((i, id))
+        } else {
+            self.is_generated(i)
+                .then(|| (i, self.g().id(RecordKind::Encounter, patient, ordinal)))
+        }
     }
 
     /// Any record GUID → (patient, kind, ordinal), by decoding. Rejects ids
@@ -463,6 +478,13 @@ impl Practice {
         let generated = self.inner.cfg.patients;
         self.write_for(i, |ov, g, current, gen_no| {
             ov.update_patient(g, generated, current.clone(), patch, gen_no)
+        })
+    }
+
+    /// A visit created at run time (Enterprise `POST …/chart/encounters`, ADT A04).
+    pub fn add_encounter(&self, i: PatientIndex, e: NewEncounter) -> Option<Encounter> {
+        self.write_for(i, |ov, g, patient, gen_no| {
+            ov.add_encounter(g, patient, e, gen_no)
         })
     }
 
