@@ -278,7 +278,7 @@ async fn injected_faults_are_served_and_named_in_the_journal() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["issue"][0]["code"], "transient");
     fhir_json(&sim, &token, &format!("Patient/{pid}"), 200).await;
-    add(json!({"name": "throttle", "surface": "fhir", "kind": "rate-limit", "retry_after_secs": 2, "times": 1})).await;
+    add(json!({"name": "throttle", "surface": "fhir", "kind": "rate-limit", "retry-after-secs": 2, "times": 1})).await;
     let r = fhir_get(&sim, &token, &format!("Patient/{pid}")).await;
     assert_eq!(r.status(), 429);
     assert_eq!(r.headers()["retry-after"], "2");

@@ -127,21 +127,16 @@ pub struct AuthState {
     server_key: Arc<ServerKey>,
     demo_backend: ClientKey,
     approve_page: AtomicBool,
-    /// The FHIR store (rendered practice, rate-limit counters). It lives here
-    /// because this is the one field this surface adds to the shared state;
-    /// reach it through [`crate::fhir::store()`].
+    /// The FHIR store (render cache over the shared practice, rate-limit
+    /// counters). It lives here because this is the one field this surface
+    /// adds to the shared state; reach it through [`crate::fhir::store()`].
     pub(crate) fhir: crate::fhir::store::Store,
 }
 
-impl Default for AuthState {
-    fn default() -> Self {
-        AuthState::new()
-    }
-}
-
 impl AuthState {
-    /// Fresh state with the shared server key and a new demo backend key.
-    pub fn new() -> AuthState {
+    /// Fresh state over `practice` (the shared one: it is an `Arc` inside),
+    /// with the process-wide server key and a new demo backend key.
+    pub fn with_practice(practice: crate::practice::Practice) -> AuthState {
         AuthState {
             tokens: RwLock::default(),
             refresh: Mutex::default(),
@@ -152,7 +147,7 @@ impl AuthState {
             server_key: ServerKey::shared(),
             demo_backend: ClientKey::generate_es384("demo-backend-es384"),
             approve_page: AtomicBool::new(false),
-            fhir: crate::fhir::store::Store::default(),
+            fhir: crate::fhir::store::Store::new(practice),
         }
     }
 

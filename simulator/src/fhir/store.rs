@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::render;
-use crate::practice::{ConsentState, PatientIndex, PayerKind, Practice, PracticeConfig};
+use crate::practice::{ConsentState, PatientIndex, PayerKind, Practice};
 
 /// One rendered resource.
 #[derive(Debug)]
@@ -213,12 +213,6 @@ pub struct Store {
     directory: RwLock<Option<Arc<Directory>>>,
     /// Fixed-window rate-limit counters: key → (window start, count).
     pub(crate) rate: Mutex<HashMap<String, (Instant, u32)>>,
-}
-
-impl Default for Store {
-    fn default() -> Self {
-        Store::new(Practice::new(PracticeConfig::default()))
-    }
 }
 
 impl Store {

@@ -501,6 +501,7 @@ impl ChartBuilder<'_> {
         self.chart.encounters.push(Encounter {
             id,
             patient_id: self.pid,
+            visit_number: visit_number(self.i, ord),
             status: "finished",
             class: ENCOUNTER_CLASS_AMB.clone(),
             encounter_type: etype.clone(),
@@ -1404,6 +1405,9 @@ impl ChartBuilder<'_> {
     }
 
     fn finish(mut self) -> Chart {
+        // Program visits are generated after the others; present the visits
+        // in date order. Ids keep their creation ordinals.
+        self.chart.encounters.sort_by_key(|e| e.start);
         let charged: i64 = self
             .chart
             .charges
@@ -1421,7 +1425,7 @@ impl ChartBuilder<'_> {
                 SlidingFeeClass::FullPay => (0, 85),
             }
         } else {
-            (35, 60 + self.r.below(5) as i64 * 2)
+            (35, 55 + self.r.below(5) as i64 * 2)
         };
         let adjustments = charged * adjust_pct / 100;
         let payments = charged * paid_pct / 100;
@@ -1432,6 +1436,27 @@ impl ChartBuilder<'_> {
             balance_cents: charged - payments - adjustments,
         };
         self.chart
+    }
+}
+
+/// Visits are numbered `(patient + 1) * 10_000 + ordinal` (ordinals stay below
+/// 4096); visits created in the overlay use `5_000 + ordinal`.
+pub fn visit_number(patient: u32, ordinal: usize) -> u64 {
+    (u64::from(patient) + 1) * 10_000 + ordinal as u64
+}
+
+pub const OVERLAY_VISIT_BASE: usize = 5_000;
+
+/// Inverse of [`visit_number`]: (patient, ordinal, created in the overlay).
+pub fn visit_number_parts(v: u64) -> Option<(u32, usize, bool)> {
+    let low = (v % 10_000) as usize;
+    let patient = u32::try_from((v / 10_000).checked_sub(1)?).ok()?;
+    match low {
+        0..=0xFFF => Some((patient, low, false)),
+        OVERLAY_VISIT_BASE.. if low - OVERLAY_VISIT_BASE <= 0xFFF => {
+            Some((patient, low - OVERLAY_VISIT_BASE, true))
+        }
+        _ => None,
     }
 }
 

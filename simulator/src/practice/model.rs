@@ -9,6 +9,9 @@ use time::{Date, OffsetDateTime};
 pub use super::guid::Guid;
 use super::ids::RecordKind;
 
+// Dates serialise as ISO 8601 (`2026-07-01`), instants as RFC 3339.
+time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+
 /// Index of a patient in the practice: generated patients are `0..config.patients`,
 /// overlay-created ones follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -163,6 +166,7 @@ pub struct Practitioner {
     pub taxonomy: Coding,
     pub practice_id: String,
     pub location_id: Guid,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -276,6 +280,7 @@ pub struct Patient {
     pub name: HumanName,
     pub sex: Sex,
     pub gender_identity: Coding,
+    #[serde(with = "iso_date")]
     pub birth_date: Date,
     pub address: Address,
     pub phone: String,
@@ -293,6 +298,7 @@ pub struct Patient {
     /// Whether the patient has 42 CFR Part 2 records.
     pub part2: bool,
     pub created_in_overlay: bool,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -302,12 +308,17 @@ pub struct Patient {
 pub struct Encounter {
     pub id: Guid,
     pub patient_id: Guid,
+    /// Numeric visit number (HL7 PV1-19, NextGen encounter number); O(1)
+    /// invertible with [`super::Practice::find_encounter_by_visit_number`].
+    pub visit_number: u64,
     pub status: &'static str,
     /// Always AMB (v3-ActCode).
     pub class: Coding,
     pub encounter_type: Coding,
     pub reason: Coding,
+    #[serde(with = "time::serde::rfc3339")]
     pub start: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
     pub end: OffsetDateTime,
     pub practice_id: String,
     pub location_id: Guid,
@@ -318,6 +329,7 @@ pub struct Encounter {
     pub text: Option<String>,
     pub identifiers: Vec<Identifier>,
     pub part2: Option<Part2Label>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -331,12 +343,15 @@ pub struct Condition {
     pub clinical_status: &'static str,
     pub verification_status: &'static str,
     pub category: &'static str,
+    #[serde(with = "iso_date")]
     pub onset: Date,
+    #[serde(with = "iso_date")]
     pub recorded: Date,
     pub asserter_id: Guid,
     pub note: Option<String>,
     pub identifiers: Vec<Identifier>,
     pub part2: Option<Part2Label>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -348,6 +363,7 @@ pub struct MedicationRequest {
     pub rxnorm: Coding,
     pub status: &'static str,
     pub intent: &'static str,
+    #[serde(with = "iso_date")]
     pub authored_on: Date,
     pub prescriber_id: Guid,
     pub dosage: &'static str,
@@ -355,6 +371,7 @@ pub struct MedicationRequest {
     pub note: Option<String>,
     pub identifiers: Vec<Identifier>,
     pub part2: Option<Part2Label>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -368,8 +385,10 @@ pub struct Allergy {
     pub severity: &'static str,
     pub criticality: &'static str,
     pub clinical_status: &'static str,
+    #[serde(with = "iso_date")]
     pub recorded: Date,
     pub recorder_id: Guid,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -429,6 +448,7 @@ pub struct Observation {
     pub reference_range: Option<ReferenceRange>,
     /// v3-ObservationInterpretation: N, H, L, A, POS, NEG.
     pub interpretation: Option<Coding>,
+    #[serde(with = "time::serde::rfc3339")]
     pub effective: OffsetDateTime,
     pub performer_id: Option<Guid>,
     /// The lab panel this result belongs to.
@@ -436,6 +456,7 @@ pub struct Observation {
     pub note: Option<String>,
     pub identifiers: Vec<Identifier>,
     pub part2: Option<Part2Label>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -447,12 +468,15 @@ pub struct LabPanel {
     pub encounter_id: Option<Guid>,
     pub code: Coding,
     pub status: &'static str,
+    #[serde(with = "time::serde::rfc3339")]
     pub effective: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
     pub issued: OffsetDateTime,
     pub performer_id: Guid,
     pub result_ids: Vec<Guid>,
     pub accession: String,
     pub part2: Option<Part2Label>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -463,11 +487,13 @@ pub struct Immunization {
     pub encounter_id: Option<Guid>,
     pub cvx: Coding,
     pub status: &'static str,
+    #[serde(with = "iso_date")]
     pub occurrence: Date,
     pub lot_number: String,
     pub manufacturer: Cow<'static, str>,
     pub performer_id: Option<Guid>,
     pub location_id: Option<Guid>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -479,8 +505,10 @@ pub struct Procedure {
     pub cpt: Coding,
     pub snomed: Coding,
     pub status: &'static str,
+    #[serde(with = "time::serde::rfc3339")]
     pub performed: OffsetDateTime,
     pub performer_id: Guid,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -496,9 +524,11 @@ pub struct Document {
     pub title: &'static str,
     pub text: String,
     pub author_id: Guid,
+    #[serde(with = "time::serde::rfc3339")]
     pub date: OffsetDateTime,
     pub identifiers: Vec<Identifier>,
     pub part2: Option<Part2Label>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -508,6 +538,7 @@ pub struct Appointment {
     pub patient_id: Guid,
     pub event_id: Guid,
     pub event_name: Cow<'static, str>,
+    #[serde(with = "iso_date")]
     pub appointment_date: Date,
     pub begin_time: ClockTime,
     pub end_time: ClockTime,
@@ -520,6 +551,7 @@ pub struct Appointment {
     pub location_id: Guid,
     pub rendering_provider_id: Guid,
     pub encounter_id: Option<Guid>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -555,10 +587,12 @@ pub struct Charge {
     pub cpt: Coding,
     pub units: u16,
     pub amount_cents: i64,
+    #[serde(with = "iso_date")]
     pub service_date: Date,
     pub status: ChargeStatus,
     pub rendering_provider_id: Option<Guid>,
     pub payer_id: Option<Guid>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -580,8 +614,11 @@ pub struct Coverage {
     pub order: u8,
     pub member_id: String,
     pub relationship: &'static str,
+    #[serde(with = "iso_date")]
     pub period_start: Date,
+    #[serde(with = "iso_date::option")]
     pub period_end: Option<Date>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -592,10 +629,12 @@ pub struct CarePlan {
     pub status: &'static str,
     pub intent: &'static str,
     pub title: &'static str,
+    #[serde(with = "iso_date")]
     pub period_start: Date,
     pub author_id: Guid,
     pub addresses_condition_ids: Vec<Guid>,
     pub goal_ids: Vec<Guid>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -612,6 +651,7 @@ pub struct CareTeam {
     pub status: &'static str,
     pub name: &'static str,
     pub members: Vec<CareTeamMember>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -621,9 +661,12 @@ pub struct Goal {
     pub patient_id: Guid,
     pub lifecycle_status: &'static str,
     pub description: &'static str,
+    #[serde(with = "iso_date")]
     pub start: Date,
+    #[serde(with = "iso_date::option")]
     pub due: Option<Date>,
     pub addresses_condition_id: Option<Guid>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -634,6 +677,7 @@ pub struct Device {
     pub device_type: Coding,
     pub udi: String,
     pub status: &'static str,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -654,10 +698,14 @@ pub struct Consent {
     pub source_practice_id: String,
     /// Recipients the patient consented to.
     pub recipients: Vec<ConsentRecipient>,
+    #[serde(with = "iso_date")]
     pub date_granted: Date,
+    #[serde(with = "iso_date::option")]
     pub revoked_on: Option<Date>,
+    #[serde(with = "iso_date::option")]
     pub period_end: Option<Date>,
     pub part2: Option<Part2Label>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 

@@ -9,10 +9,13 @@ use std::collections::BTreeMap;
 use time::{Date, Duration, OffsetDateTime, Time};
 
 use super::catalog::{
-    BCP47, GENDER_ASKU, GENDER_FEMALE, GENDER_MALE, MARITAL_STATUS, NOT_HISPANIC, NULL_FLAVOR,
+    BCP47, ENCOUNTER_CLASS_AMB, GENDER_ASKU, GENDER_FEMALE, GENDER_MALE, MARITAL_STATUS,
+    NOT_HISPANIC, NULL_FLAVOR,
 };
 use super::directory::{PAYER_SELF, PRACTICE_PRIMARY};
-use super::generate::{Generator, PRACTICE_OFFSET, runtime_consent};
+use super::generate::{
+    Generator, OVERLAY_VISIT_BASE, PRACTICE_OFFSET, runtime_consent, visit_number,
+};
 use super::guid::Guid;
 use super::ids::{IdKeys, RecordKind, person_number};
 use super::model::*;
@@ -72,6 +75,21 @@ pub struct PatientPatch {
     pub primary_payer_id: Option<Guid>,
     pub deceased: Option<bool>,
     pub external_ids: Option<Vec<ExternalId>>,
+}
+
+/// A visit created at run time.
+#[derive(Debug, Clone)]
+pub struct NewEncounter {
+    pub status: &'static str,
+    pub encounter_type: Coding,
+    pub reason: Coding,
+    pub start: OffsetDateTime,
+    pub end: OffsetDateTime,
+    /// 4-digit practice id.
+    pub practice_id: String,
+    pub location_id: Guid,
+    pub practitioner_id: Guid,
+    pub cpt: Coding,
 }
 
 /// An observation from an inbound ORU or an Enterprise lab result.
@@ -142,6 +160,7 @@ pub struct NewCharge {
 pub struct Overlay {
     pub created: Vec<Patient>,
     pub patched: BTreeMap<u32, Patient>,
+    pub encounters: BTreeMap<u32, Vec<Encounter>>,
     pub observations: BTreeMap<u32, Vec<Observation>>,
     /// Appointments created at run time.
     pub appointments: BTreeMap<u32, Vec<Appointment>>,
@@ -174,10 +193,18 @@ impl Overlay {
         }
     }
 
+    /// The overlay's current version of an appointment (created or edited).
+    pub fn appointment(&self, p: PatientIndex, id: &str) -> Option<&Appointment> {
+        let created = self.appointments.get(&p.0).into_iter().flatten();
+        let edited = self.appointment_edits.get(&p.0).into_iter().flatten();
+        created.chain(edited).find(|a| a.id == id)
+    }
+
     /// Whether an overlay id `(patient, kind, ordinal)` was handed out.
     pub fn issued(&self, p: PatientIndex, kind: RecordKind, ordinal: u16) -> bool {
         let n = match kind {
             RecordKind::Patient => usize::from(self.created.iter().any(|c| c.index == p)),
+            RecordKind::Encounter => self.encounters.get(&p.0).map_or(0, Vec::len),
             RecordKind::Observation => self.observations.get(&p.0).map_or(0, Vec::len),
             RecordKind::Appointment => self.appointments.get(&p.0).map_or(0, Vec::len),
             RecordKind::Immunization => self.immunizations.get(&p.0).map_or(0, Vec::len),
@@ -282,6 +309,39 @@ impl Overlay {
             self.patched.insert(p.index.0, p.clone());
         }
         p
+    }
+
+    pub fn add_encounter(
+        &mut self,
+        g: &Generator,
+        patient: &Patient,
+        e: NewEncounter,
+        gen_no: u64,
+    ) -> Encounter {
+        let list = self.encounters.entry(patient.index.0).or_default();
+        let ord = list.len();
+        let enc = Encounter {
+            id: overlay_id(&g.keys, RecordKind::Encounter, patient.index, ord),
+            patient_id: patient.id,
+            visit_number: visit_number(patient.index.0, OVERLAY_VISIT_BASE + ord),
+            status: e.status,
+            class: ENCOUNTER_CLASS_AMB.clone(),
+            encounter_type: e.encounter_type,
+            reason: e.reason,
+            start: e.start,
+            end: e.end,
+            practice_id: e.practice_id,
+            location_id: e.location_id,
+            practitioner_id: e.practitioner_id,
+            cpt: e.cpt,
+            behavioral_health_program: None,
+            text: None,
+            identifiers: Vec::new(),
+            part2: None,
+            last_updated: stamp(g, gen_no),
+        };
+        list.push(enc.clone());
+        enc
     }
 
     pub fn add_observation(
@@ -444,6 +504,10 @@ impl Overlay {
     /// Layer this overlay onto a chart built by the generator.
     pub fn apply(&self, g: &Generator, chart: &mut Chart) {
         let i = chart.patient.index.0;
+        if let Some(encs) = self.encounters.get(&i) {
+            chart.encounters.extend(encs.iter().cloned());
+            chart.encounters.sort_by_key(|e| e.start);
+        }
         if let Some(obs) = self.observations.get(&i) {
             chart.observations.extend(obs.iter().cloned());
         }

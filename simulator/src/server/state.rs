@@ -10,6 +10,7 @@ use crate::clients::ClientRegistry;
 use crate::events::Events;
 use crate::faults::Faults;
 use crate::journal::Journal;
+use crate::practice::{Practice, PracticeConfig};
 use crate::profile::Profile;
 
 /// Absolute URLs of the running simulator (known once the listeners are bound).
@@ -43,6 +44,8 @@ pub struct StateInner {
     clients: RwLock<Arc<ClientRegistry>>,
     /// The journal.
     pub journal: Journal,
+    /// The synthetic practice every surface renders.
+    pub practice: Practice,
     /// Active faults.
     pub faults: Faults,
     /// Practice-change events.
@@ -58,19 +61,22 @@ pub struct StateInner {
 impl AppState {
     pub(crate) fn new(
         profile: Profile,
+        practice: PracticeConfig,
         clients: ClientRegistry,
         journal: Journal,
         urls: Urls,
         control_token: Option<String>,
     ) -> AppState {
         let faults = Faults::new(profile.faults.clone());
-        let auth = crate::auth::AuthState::new();
+        let practice = Practice::new(practice);
+        let auth = crate::auth::AuthState::with_practice(practice.clone());
         let clients = auth.add_demo_clients(clients);
         AppState {
             inner: Arc::new(StateInner {
                 profile: RwLock::new(Arc::new(profile)),
                 clients: RwLock::new(Arc::new(clients)),
                 journal,
+                practice,
                 faults,
                 events: Events::default(),
                 urls,
@@ -78,6 +84,31 @@ impl AppState {
                 auth,
             }),
         }
+    }
+
+    /// A state for unit tests of single routers: default profile, no listener.
+    #[cfg(test)]
+    pub(crate) fn for_tests(control_token: Option<String>) -> AppState {
+        let profile = crate::profile::ProfileLoader::default()
+            .load(crate::server::DEFAULT_PROFILE)
+            .expect("built-in profile");
+        let addr: std::net::SocketAddr = ([127, 0, 0, 1], 9).into();
+        let urls = Urls {
+            http_addr: addr,
+            http_base: format!("http://{addr}"),
+            mllp_addr: None,
+        };
+        AppState::new(
+            profile,
+            PracticeConfig {
+                patients: 50,
+                ..PracticeConfig::default()
+            },
+            ClientRegistry::default(),
+            Journal::new(1000),
+            urls,
+            control_token,
+        )
     }
 
     /// The active profile. Handlers take it once per request, so a runtime swap
