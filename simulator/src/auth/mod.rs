@@ -258,6 +258,33 @@ impl AuthState {
     }
 }
 
+/// Issue a `demo-backend` access token for `scope` (system scopes) without
+/// the protocol dance, for banners, benches and load scripts. It lasts the
+/// profile's backend-token lifetime (at most 300 s) like any backend token.
+pub fn mint_backend_token(state: &AppState, scope: &str) -> Result<String, ScopeError> {
+    let scopes = ScopeSet::parse(scope)?;
+    let life = state
+        .profile()
+        .smart
+        .backend_token_lifetime
+        .min(Duration::from_secs(300));
+    let now = unix_now();
+    Ok(state.auth.issue(Grant {
+        client_id: DEMO_BACKEND_CLIENT.into(),
+        scope_text: scopes.to_string(),
+        scopes,
+        patient: None,
+        encounter: None,
+        fhir_user: None,
+        part2_consent: false,
+        kind: GrantKind::Backend,
+        expires_at: Instant::now() + life,
+        iat: now,
+        exp: now + life.as_secs(),
+        id_token_issued: false,
+    }))
+}
+
 /// 256 bits of randomness, base64url.
 pub fn random_token() -> String {
     use base64::Engine;
