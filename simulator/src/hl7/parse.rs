@@ -276,6 +276,16 @@ impl<'a> Message<'a> {
             .map(|raw| escape::decode_text(raw, &self.delims, charset)))
     }
 
+    /// The raw value at a path as (lossy) UTF-8, empty when the path is
+    /// absent or malformed: for comparing header fields byte for byte.
+    pub fn get_lossy(&self, path: &str) -> String {
+        self.get(path)
+            .ok()
+            .flatten()
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .unwrap_or_default()
+    }
+
     fn msh(&self, path: &Path) -> &'a [u8] {
         self.query(path).unwrap_or_default()
     }
