@@ -13,6 +13,31 @@ use std::process::ExitCode;
 
 use reports::criterion;
 
+/// Figures the issues ask for that follow from the table: the parser's ratio
+/// to hl7-parser, and the 100,000-patient generation time.
+fn derived(figs: &[criterion::BenchFigure]) -> String {
+    let get = |id: &str| figs.iter().find(|f| f.id == id).map(|f| f.median_ns);
+    let mut out = String::new();
+    if let (Some(ours), Some(peer)) = (get("parse_walk/ngsim"), get("parse_walk/hl7-parser")) {
+        out.push_str(&format!(
+            "\n- HL7 parse plus walk of every field: **{:.1}×** hl7-parser 0.3.0 on the same corpus (goal 20×).\n",
+            peer / ours
+        ));
+    }
+    if let Some(charts) = get("practice/charts_1000") {
+        out.push_str(&format!(
+            "- 100,000 patients with full charts: about **{:.2} s** (100 × `practice/charts_1000`; goal under 2 s).\n",
+            charts * 100.0 / 1e9
+        ));
+    }
+    if let Some(ack) = get("ack_build") {
+        out.push_str(&format!(
+            "- ACK build: **{ack:.0} ns** (goal under 1 µs).\n"
+        ));
+    }
+    out
+}
+
 fn main() -> ExitCode {
     let mut dir = PathBuf::from("target/criterion");
     let mut readme: Option<PathBuf> = None;
@@ -49,6 +74,7 @@ fn main() -> ExitCode {
         }
     };
     let mut body = format!("{machine}\n\n{}", criterion::markdown_table(&current));
+    body.push_str(&derived(&current));
     let mut regressed = false;
     if let Some(name) = &baseline {
         let base = criterion::read(&dir, name).unwrap_or_default();
