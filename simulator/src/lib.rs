@@ -7,6 +7,8 @@
 //! - [`server`]: the in-process simulator (`Simulator::builder()`), its HTTP
 //!   router and listeners.
 //! - [`control`]: the `/_ngsim/` control API.
+//! - [`practice`]: the synthetic practice every surface renders.
+//! - [`enterprise`]: the NextGen Enterprise JSON API (GSA/EAL auth, routes, route-use report).
 //!
 //! See `ARCHITECTURE.md` at the repository root for the data flow and invariants.
 
@@ -15,6 +17,7 @@ pub mod control;
 pub mod events;
 pub mod faults;
 pub mod journal;
+pub mod practice;
 pub mod profile;
 pub mod server;
 
