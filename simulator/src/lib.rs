@@ -14,6 +14,7 @@
 
 pub mod clients;
 pub mod control;
+pub mod enterprise;
 pub mod events;
 pub mod faults;
 pub mod journal;

@@ -51,6 +51,8 @@ pub struct StateInner {
     pub urls: Urls,
     /// When set, the control API also answers non-loopback peers presenting it.
     pub control_token: Option<String>,
+    /// Enterprise API state (tokens, Enterprise-only chart writes).
+    pub enterprise: crate::enterprise::EnterpriseState,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
                 events: Events::default(),
                 urls,
                 control_token,
+                enterprise: crate::enterprise::EnterpriseState::default(),
             }),
         }
     }

@@ -1,0 +1,1 @@
+//! Route-use report (placeholder).
