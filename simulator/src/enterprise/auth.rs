@@ -18,7 +18,7 @@ use std::time::Duration;
 use axum::extract::{FromRequestParts, MatchedPath, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use parking_lot::Mutex;
 use serde_json::{Value, json};
@@ -341,10 +341,9 @@ pub async fn authorize(
     let sep = if redirect.contains('?') { '&' } else { '?' };
     let st = q.get("state").map(|s| urlencode(s)).unwrap_or_default();
     if q.get("response_type").map(String::as_str) != Some("code") {
-        return Redirect::to(&format!(
+        return found(&format!(
             "{redirect}{sep}error=unsupported_response_type&state={st}"
-        ))
-        .into_response();
+        ));
     }
     let practice = &state.enterprise.practice;
     let ent = q
@@ -363,8 +362,7 @@ pub async fn authorize(
         })
         .unwrap_or_default();
     if ent != practice.enterprise().id || practice.practice_site(&prac).is_none() {
-        return Redirect::to(&format!("{redirect}{sep}error=access_denied&state={st}"))
-            .into_response();
+        return found(&format!("{redirect}{sep}error=access_denied&state={st}"));
     }
     let user = match q.get("user") {
         Some(u) => u.parse::<u32>().unwrap_or_else(|_| session::user_number(u)),
@@ -384,7 +382,15 @@ pub async fn authorize(
             expires: Instant::now() + profile.smart.auth_code_lifetime,
         },
     );
-    Redirect::to(&format!("{redirect}{sep}code={code}&state={st}")).into_response()
+    found(&format!("{redirect}{sep}code={code}&state={st}"))
+}
+
+/// 302 Found (OAuth redirects; axum's `Redirect::to` is a 303).
+fn found(url: &str) -> Response {
+    match HeaderValue::from_str(url) {
+        Ok(v) => (StatusCode::FOUND, [(header::LOCATION, v)]).into_response(),
+        Err(_) => StatusCode::BAD_REQUEST.into_response(),
+    }
 }
 
 fn urlencode(s: &str) -> String {

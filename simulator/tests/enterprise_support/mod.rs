@@ -163,6 +163,6 @@ impl Nge {
 /// Replace the port and per-run values so snapshots are stable.
 pub fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
-    s.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT");
+    s.add_filter(r"127\.0\.0\.1:\d{4,5}\b", "127.0.0.1:PORT");
     s
 }
