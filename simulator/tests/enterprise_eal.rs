@@ -9,6 +9,21 @@ use serde_json::{Value, json};
 
 const REDIRECT: &str = "http://127.0.0.1:9/cb";
 
+async fn exchange(n: &Nge, code: &str) -> reqwest::Response {
+    n.http
+        .post(format!("{}/token", n.oauth))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", CLIENT_ID),
+            ("client_secret", SECRET),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn eal_token(n: &Nge) -> String {
     let r = n
         .http
@@ -29,35 +44,11 @@ async fn eal_token(n: &Nge) -> String {
     assert!(loc.as_str().starts_with(REDIRECT));
     let q: std::collections::HashMap<_, _> = loc.query_pairs().into_owned().collect();
     assert_eq!(q["state"], "xyz");
-    let r = n
-        .http
-        .post(format!("{}/token", n.oauth))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", q["code"].as_str()),
-            ("redirect_uri", REDIRECT),
-            ("client_id", CLIENT_ID),
-            ("client_secret", SECRET),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = exchange(n, &q["code"]).await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     // A code is single-use.
-    let again = n
-        .http
-        .post(format!("{}/token", n.oauth))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", q["code"].as_str()),
-            ("client_id", CLIENT_ID),
-            ("client_secret", SECRET),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), 400);
+    assert_eq!(exchange(n, &q["code"]).await.status(), 400);
     v["access_token"].as_str().unwrap().to_owned()
 }
 
@@ -175,18 +166,7 @@ async fn no_eal_on_5_9_0() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
-    let r = n
-        .http
-        .post(format!("{}/token", n.oauth))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", "anything"),
-            ("client_id", CLIENT_ID),
-            ("client_secret", SECRET),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = exchange(&n, "anything").await;
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"], "unsupported_grant_type");
