@@ -90,7 +90,12 @@ impl IntoResponse for ApiError {
                     status,
                     &format!("The requested resource does not support http method '{method}'."),
                 );
-                if let Ok(v) = HeaderValue::from_str(&allow) {
+                // Empty when the route table does not know the route (axum's own
+                // `Allow` is lost under the layers).
+                if let Some(v) = HeaderValue::from_str(&allow)
+                    .ok()
+                    .filter(|_| !allow.is_empty())
+                {
                     r.headers_mut().insert(header::ALLOW, v);
                 }
                 r

@@ -26,14 +26,15 @@ mod master;
 mod persons;
 mod render;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post, put};
+use axum::routing::{MethodRouter, any, get, post, put};
 use parking_lot::RwLock;
 use serde_json::Value;
 
@@ -103,132 +104,188 @@ pub fn oauth_router(state: AppState) -> Router {
 /// Every `{api_base}` route, journaled as `enterprise`.
 pub fn router(state: AppState) -> Router {
     let base = state.profile().enterprise.api_base.clone();
-    let r = |p: &str| format!("{base}{p}");
-    Router::new()
-        .route(&r("/users/me/login-defaults"), put(auth::login_defaults))
-        .route(&r("/core/version"), get(master::version))
-        .route(&r("/master/practices"), get(master::practices))
-        .route(&r("/master/enterprises"), get(master::enterprises))
-        .route(&r("/master/locations"), get(master::locations))
-        .route(&r("/master/practitioners"), get(master::practitioners))
-        .route(&r("/master/payers"), get(master::payers))
-        .route(&r("/master/events"), get(master::events))
-        .route(&r("/persons/lookup"), get(persons::lookup))
-        .route(&r("/persons"), get(persons::list).post(persons::create))
-        .route(
-            &r("/persons/{personId}"),
-            get(persons::read)
-                .put(persons::replace)
-                .patch(persons::patch),
-        )
-        .route(
-            &r("/persons/{personId}/insurances"),
-            get(persons::insurances),
-        )
-        .route(
-            &r("/persons/{personId}/external-ids"),
-            get(persons::external_ids),
-        )
-        .route(
-            &r("/persons/{personId}/appointments"),
-            get(appointments::of_person),
-        )
-        .route(
-            &r("/persons/{personId}/chart/allergies"),
-            get(chart::allergies),
-        )
-        .route(
-            &r("/persons/{personId}/chart/problems"),
-            get(chart::problems).post(chart::create_problem),
-        )
-        .route(
-            &r("/persons/{personId}/chart/diagnoses"),
-            get(chart::diagnoses),
-        )
-        .route(
-            &r("/persons/{personId}/chart/medications"),
-            get(chart::medications),
-        )
-        .route(
-            &r("/persons/{personId}/chart/encounters"),
-            get(chart::encounters).post(chart::create_encounter),
-        )
-        .route(
-            &r("/persons/{personId}/chart/encounters/{encounterId}"),
-            get(chart::encounter),
-        )
-        .route(
-            &r("/persons/{personId}/chart/encounters/{encounterId}/vitals"),
-            get(chart::encounter_vitals),
-        )
-        .route(
-            &r("/persons/{personId}/chart/encounters/{encounterId}/diagnoses"),
-            get(chart::encounter_diagnoses),
-        )
-        .route(
-            &r("/persons/{personId}/chart/encounters/{encounterId}/procedures"),
-            get(chart::encounter_procedures),
-        )
-        .route(
-            &r("/persons/{personId}/chart/encounters/{encounterId}/screening-tools/phq9"),
-            get(chart::phq9),
-        )
-        .route(
-            &r("/persons/{personId}/chart/procedures"),
-            get(chart::procedures),
-        )
-        .route(
-            &r("/persons/{personId}/chart/immunizations"),
-            get(chart::immunizations),
-        )
-        .route(
-            &r("/persons/{personId}/chart/lab/results"),
-            get(chart::lab_results),
-        )
-        .route(
-            &r("/persons/{personId}/chart/documents"),
-            get(chart::documents),
-        )
-        .route(
-            &r("/persons/{personId}/chart/documents/{documentId}/plain-text"),
-            get(chart::document_text),
-        )
-        .route(
-            &r("/persons/{personId}/chart/social-history"),
-            get(chart::social_history),
-        )
-        .route(
-            &r("/persons/{personId}/chart/charges"),
-            get(chart::charges).post(chart::create_charge),
-        )
-        .route(
-            &r("/persons/{personId}/chart/balances"),
-            get(chart::balances),
-        )
-        .route(
-            &r("/appointments"),
-            get(appointments::list_all).post(appointments::create),
-        )
-        .route(&r("/appointments/slots"), get(appointments::slots))
-        .route(&r("/appointments/{appointmentId}"), get(appointments::read))
-        .route(
-            &r("/appointments/{appointmentId}/cancel"),
-            post(appointments::cancel),
-        )
-        .route(
-            &r("/appointments/{appointmentId}/kept"),
-            put(appointments::kept),
-        )
-        .route(
-            &r("/appointments/{appointmentId}/reschedule"),
-            post(appointments::reschedule),
-        )
-        .route(&r("/{*rest}"), any(unknown_route))
+    let t = Table {
+        base: base.clone(),
+        router: Router::new(),
+        allow: HashMap::new(),
+    }
+    .at("/users/me/login-defaults", "PUT", put(auth::login_defaults))
+    .at("/core/version", "GET", get(master::version))
+    .at("/master/practices", "GET", get(master::practices))
+    .at("/master/enterprises", "GET", get(master::enterprises))
+    .at("/master/locations", "GET", get(master::locations))
+    .at("/master/practitioners", "GET", get(master::practitioners))
+    .at("/master/payers", "GET", get(master::payers))
+    .at("/master/events", "GET", get(master::events))
+    .at("/persons/lookup", "GET", get(persons::lookup))
+    .at(
+        "/persons",
+        "GET,POST",
+        get(persons::list).post(persons::create),
+    )
+    .at(
+        "/persons/{personId}",
+        "GET,PUT,PATCH",
+        get(persons::read)
+            .put(persons::replace)
+            .patch(persons::patch),
+    )
+    .at(
+        "/persons/{personId}/insurances",
+        "GET",
+        get(persons::insurances),
+    )
+    .at(
+        "/persons/{personId}/external-ids",
+        "GET",
+        get(persons::external_ids),
+    )
+    .at(
+        "/persons/{personId}/appointments",
+        "GET",
+        get(appointments::of_person),
+    )
+    .at(
+        "/persons/{personId}/chart/allergies",
+        "GET",
+        get(chart::allergies),
+    )
+    .at(
+        "/persons/{personId}/chart/problems",
+        "GET,POST",
+        get(chart::problems).post(chart::create_problem),
+    )
+    .at(
+        "/persons/{personId}/chart/diagnoses",
+        "GET",
+        get(chart::diagnoses),
+    )
+    .at(
+        "/persons/{personId}/chart/medications",
+        "GET",
+        get(chart::medications),
+    )
+    .at(
+        "/persons/{personId}/chart/encounters",
+        "GET,POST",
+        get(chart::encounters).post(chart::create_encounter),
+    )
+    .at(
+        "/persons/{personId}/chart/encounters/{encounterId}",
+        "GET",
+        get(chart::encounter),
+    )
+    .at(
+        "/persons/{personId}/chart/encounters/{encounterId}/vitals",
+        "GET",
+        get(chart::encounter_vitals),
+    )
+    .at(
+        "/persons/{personId}/chart/encounters/{encounterId}/diagnoses",
+        "GET",
+        get(chart::encounter_diagnoses),
+    )
+    .at(
+        "/persons/{personId}/chart/encounters/{encounterId}/procedures",
+        "GET",
+        get(chart::encounter_procedures),
+    )
+    .at(
+        "/persons/{personId}/chart/encounters/{encounterId}/screening-tools/phq9",
+        "GET",
+        get(chart::phq9),
+    )
+    .at(
+        "/persons/{personId}/chart/procedures",
+        "GET",
+        get(chart::procedures),
+    )
+    .at(
+        "/persons/{personId}/chart/immunizations",
+        "GET",
+        get(chart::immunizations),
+    )
+    .at(
+        "/persons/{personId}/chart/lab/results",
+        "GET",
+        get(chart::lab_results),
+    )
+    .at(
+        "/persons/{personId}/chart/documents",
+        "GET",
+        get(chart::documents),
+    )
+    .at(
+        "/persons/{personId}/chart/documents/{documentId}/plain-text",
+        "GET",
+        get(chart::document_text),
+    )
+    .at(
+        "/persons/{personId}/chart/social-history",
+        "GET",
+        get(chart::social_history),
+    )
+    .at(
+        "/persons/{personId}/chart/charges",
+        "GET,POST",
+        get(chart::charges).post(chart::create_charge),
+    )
+    .at(
+        "/persons/{personId}/chart/balances",
+        "GET",
+        get(chart::balances),
+    )
+    .at(
+        "/appointments",
+        "GET,POST",
+        get(appointments::list_all).post(appointments::create),
+    )
+    .at("/appointments/slots", "GET", get(appointments::slots))
+    .at(
+        "/appointments/{appointmentId}",
+        "GET",
+        get(appointments::read),
+    )
+    .at(
+        "/appointments/{appointmentId}/cancel",
+        "POST",
+        post(appointments::cancel),
+    )
+    .at(
+        "/appointments/{appointmentId}/kept",
+        "PUT",
+        put(appointments::kept),
+    )
+    .at(
+        "/appointments/{appointmentId}/reschedule",
+        "POST",
+        post(appointments::reschedule),
+    );
+    let allow = Arc::new(t.allow);
+    t.router
+        .route(&format!("{base}/{{*rest}}"), any(unknown_route))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            (state.clone(), allow),
             api_layer,
         ))
         .with_state(state)
+}
+
+/// Routes with the methods each allows (axum's own `Allow` is lost under the
+/// layers, so NextGen's 405 takes it from here).
+struct Table {
+    base: String,
+    router: Router<AppState>,
+    allow: HashMap<String, &'static str>,
+}
+
+impl Table {
+    fn at(mut self, path: &str, methods: &'static str, mr: MethodRouter<AppState>) -> Table {
+        let full = format!("{}{path}", self.base);
+        self.allow.insert(full.clone(), methods);
+        self.router = self.router.route(&full, mr);
+        self
+    }
 }
 
 async fn unknown_route(State(state): State<AppState>, uri: axum::http::Uri) -> Response {
@@ -246,7 +303,11 @@ async fn unknown_route(State(state): State<AppState>, uri: axum::http::Uri) -> R
 /// Per-request work shared by every API route: the `enabled` switch, journal
 /// facts (session header, `$filter`), faults, NextGen's 405 body, and the
 /// headers every NextGen response carries.
-async fn api_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+async fn api_layer(
+    State((state, allow_table)): State<(AppState, Arc<HashMap<String, &'static str>>)>,
+    req: Request,
+    next: Next,
+) -> Response {
     let profile = state.profile();
     if !profile.enterprise.enabled {
         return StatusCode::NOT_FOUND.into_response();
@@ -266,6 +327,11 @@ async fn api_layer(State(state): State<AppState>, req: Request, next: Next) -> R
         slot.note("odata-filter", "used");
     }
     let method = req.method().to_string();
+    let allowed = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .and_then(|m| allow_table.get(m.as_str()).copied())
+        .unwrap_or("");
     let fault = state
         .faults
         .pick(Surface::Enterprise, req.uri().path(), |k| {
@@ -301,13 +367,11 @@ async fn api_layer(State(state): State<AppState>, req: Request, next: Next) -> R
     if resp.status() == StatusCode::METHOD_NOT_ALLOWED
         && !resp.headers().contains_key(header::CONTENT_TYPE)
     {
-        let allow = resp
-            .headers()
-            .get(header::ALLOW)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        resp = ApiError::MethodNotAllowed { method, allow }.into_response();
+        resp = ApiError::MethodNotAllowed {
+            method,
+            allow: allowed.to_owned(),
+        }
+        .into_response();
     }
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&profile.enterprise.api_version) {
