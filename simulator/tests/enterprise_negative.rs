@@ -76,17 +76,7 @@ impl Case {
 const MAX_BODY: u64 = 2048;
 
 async fn start() -> Nge {
-    let mut p = simulator::profile::ProfileLoader::default()
-        .load("nge-5.9.2")
-        .unwrap();
-    p.enterprise.max_body_bytes = MAX_BODY;
-    let sim = simulator::Simulator::builder()
-        .profile(p)
-        .clients(enterprise_support::registry())
-        .start()
-        .await
-        .unwrap();
-    Nge::wrap(sim)
+    Nge::start_with("nge-5.9.2", |p| p.enterprise.max_body_bytes = MAX_BODY).await
 }
 
 #[tokio::test]

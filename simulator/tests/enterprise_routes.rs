@@ -132,17 +132,10 @@ async fn persons_listing_window_and_paging() {
 
 #[tokio::test]
 async fn persons_listing_405_where_the_profile_says_so() {
-    let mut p = simulator::profile::ProfileLoader::default()
-        .load("nge-5.9.0")
-        .unwrap();
-    p.enterprise.persons_list = simulator::profile::PersonsList::MethodNotAllowed;
-    let sim = simulator::Simulator::builder()
-        .profile(p)
-        .clients(enterprise_support::registry())
-        .start()
-        .await
-        .unwrap();
-    let n = Nge::wrap(sim);
+    let n = Nge::start_with("nge-5.9.0", |p| {
+        p.enterprise.persons_list = simulator::profile::PersonsList::MethodNotAllowed;
+    })
+    .await;
     let (t, s) = n.login().await;
     let r = n.get("/persons", &t, &s).await;
     assert_eq!(r.status(), 405);

@@ -47,6 +47,21 @@ impl Nge {
         Nge::wrap(sim)
     }
 
+    /// Start with a built-in profile changed by `f`.
+    pub async fn start_with(name: &str, f: impl FnOnce(&mut simulator::profile::Profile)) -> Nge {
+        let mut p = simulator::profile::ProfileLoader::default()
+            .load(name)
+            .expect("profile");
+        f(&mut p);
+        let sim = simulator::Simulator::builder()
+            .profile(p)
+            .clients(registry())
+            .start()
+            .await
+            .expect("start");
+        Nge::wrap(sim)
+    }
+
     pub fn wrap(sim: RunningSimulator) -> Nge {
         let p = sim.state().profile();
         let api = sim.enterprise_base_url();
