@@ -288,7 +288,13 @@ impl Table {
     }
 }
 
-async fn unknown_route(State(state): State<AppState>, uri: axum::http::Uri) -> Response {
+/// An unknown route under the API base. The token is checked only to record
+/// who called (NextGen routes before it authenticates).
+async fn unknown_route(
+    State(state): State<AppState>,
+    _caller: Result<Authed, ApiError>,
+    uri: axum::http::Uri,
+) -> Response {
     let url = state.urls.http(
         uri.path_and_query()
             .map(|p| p.as_str())

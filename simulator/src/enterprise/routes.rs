@@ -279,6 +279,10 @@ pub fn read_journal(text: &str) -> Result<Vec<Entry>, JournalLineError> {
         .collect()
 }
 
+/// The client of calls without a recognised token; no declared-route findings
+/// are computed for it.
+pub const NO_CLIENT: &str = "(none)";
+
 #[derive(Default)]
 struct Acc {
     routes: BTreeMap<String, RouteUse>,
@@ -305,7 +309,7 @@ impl RouteUseReport {
                 h.route.strip_prefix(base).unwrap_or(&h.route).to_owned()
             };
             let route = format!("{} {}", h.method.to_ascii_uppercase(), template);
-            let client = h.client_id.clone().unwrap_or_else(|| "(none)".to_owned());
+            let client = h.client_id.clone().unwrap_or_else(|| NO_CLIENT.to_owned());
             let acc = clients.entry(client).or_default();
             let u = acc.routes.entry(route.clone()).or_insert_with(|| RouteUse {
                 route: route.clone(),
@@ -352,7 +356,7 @@ impl RouteUseReport {
                     .map(|r| r.route.clone())
                     .collect();
                 let (undeclared_used, declared_unused) = match (declared, &declared_shapes) {
-                    (Some(d), Some(shapes)) => {
+                    (Some(d), Some(shapes)) if client_id != NO_CLIENT => {
                         let used: Vec<String> =
                             routes.iter().map(|r| route_shape(&r.route)).collect();
                         (
