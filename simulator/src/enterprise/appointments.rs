@@ -83,7 +83,7 @@ fn render_all(pr: &Practice, patients: BTreeSet<PatientIndex>, from: Date, to: D
             }
         }
     }
-    out.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    out.sort_by_key(|a| (a.0, a.1));
     out.into_iter().map(|(_, _, v)| v).collect()
 }
 

@@ -106,14 +106,36 @@ impl Tokens {
     }
 }
 
-fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    let mut r = (
+/// An RFC 6749 §5.2 error.
+#[derive(Debug)]
+struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let mut r = (
+            self.status,
+            axum::Json(json!({ "error": self.error, "error_description": self.description })),
+        )
+            .into_response();
+        no_store(r.headers_mut());
+        r
+    }
+}
+
+fn oauth_err(status: StatusCode, error: &'static str, description: &str) -> OAuthError {
+    OAuthError {
         status,
-        axum::Json(json!({ "error": error, "error_description": description })),
-    )
-        .into_response();
-    no_store(r.headers_mut());
-    r
+        error,
+        description: description.to_owned(),
+    }
+}
+
+fn oauth_error(status: StatusCode, error: &'static str, description: &str) -> Response {
+    oauth_err(status, error, description).into_response()
 }
 
 fn no_store(h: &mut HeaderMap) {
@@ -170,9 +192,9 @@ fn lifetime(state: &AppState, profile: &Profile, path: &str, slot: &NoteSlot) ->
 fn authenticate<'a>(
     reg: &'a crate::clients::ClientRegistry,
     p: &HashMap<String, String>,
-) -> Result<&'a GsaClient, Response> {
+) -> Result<&'a GsaClient, OAuthError> {
     let (Some(id), Some(secret)) = (p.get("client_id"), p.get("client_secret")) else {
-        return Err(oauth_error(
+        return Err(oauth_err(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "client_id and client_secret are required",
@@ -180,7 +202,7 @@ fn authenticate<'a>(
     };
     match reg.gsa(id) {
         Some(c) if c.client_secret == *secret => Ok(c),
-        _ => Err(oauth_error(
+        _ => Err(oauth_err(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "client authentication failed",
@@ -226,7 +248,7 @@ pub async fn token(
         "client_credentials" => {
             let client = match authenticate(&reg, &p) {
                 Ok(c) => c,
-                Err(r) => return r,
+                Err(e) => return e.into_response(),
             };
             let Some(site) = p.get("site_id") else {
                 return oauth_error(
@@ -256,7 +278,7 @@ pub async fn token(
         "authorization_code" if profile.enterprise.eal => {
             let client = match authenticate(&reg, &p) {
                 Ok(c) => c,
-                Err(r) => return r,
+                Err(e) => return e.into_response(),
             };
             let Some(code) = p.get("code") else {
                 return oauth_error(
@@ -480,12 +502,7 @@ impl FromRequestParts<AppState> for Ctx {
             slot,
         } = Authed::from_request_parts(parts, state).await?;
         let route = route_key(parts, &profile.enterprise.api_base);
-        if grant.kind == GrantKind::Gsa
-            && profile
-                .enterprise
-                .gsa_prohibited_routes
-                .iter()
-                .any(|r| *r == route)
+        if grant.kind == GrantKind::Gsa && profile.enterprise.gsa_prohibited_routes.contains(&route)
         {
             slot.note("gsa-prohibited", "refused");
             return Err(ApiError::Forbidden);
