@@ -131,18 +131,14 @@ impl ClientRegistry {
             file: file.to_owned(),
             message,
         };
-        let de = toml::Deserializer::parse(text).map_err(|e| err(e.to_string()))?;
-        let reg: ClientRegistry = serde_path_to_error::deserialize(de).map_err(|e| {
-            let line = e
-                .inner()
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            let at = line.map(|l| format!("line {l}: ")).unwrap_or_default();
-            err(format!(
-                "{at}key `{}`: {}",
-                e.path(),
-                e.inner().message().trim()
-            ))
+        let reg: ClientRegistry = crate::toml_located::from_str(file, text).map_err(|e| {
+            let at = if e.line > 0 {
+                format!("line {}: ", e.line)
+            } else {
+                String::new()
+            };
+            let key = e.key.map(|k| format!("key `{k}`: ")).unwrap_or_default();
+            err(format!("{at}{key}{}", e.message))
         })?;
         reg.check().map_err(err)?;
         Ok(reg)

@@ -46,7 +46,12 @@ fn one() -> u32 {
 
 /// What a fault does. Each surface honours the kinds that make sense for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(
+    tag = "kind",
+    rename_all = "kebab-case",
+    rename_all_fields = "kebab-case",
+    deny_unknown_fields
+)]
 pub enum FaultKind {
     /// Answer 429 with `Retry-After` in delta-seconds.
     RateLimit {
@@ -303,5 +308,20 @@ mod tests {
             }
         );
         assert_eq!(r.every, 1);
+        let r: FaultRule = serde_json::from_str(
+            r#"{"surface": "mllp-in", "kind": "drop-connection", "mid-frame": true, "after": 3}"#,
+        )
+        .unwrap();
+        assert_eq!(r.kind, FaultKind::DropConnection { mid_frame: true });
+        let r: FaultRule = serde_json::from_str(
+            r#"{"surface": "fhir", "kind": "rate-limit", "retry-after-secs": 3}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r.kind,
+            FaultKind::RateLimit {
+                retry_after_secs: 3
+            }
+        );
     }
 }

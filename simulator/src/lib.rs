@@ -4,9 +4,13 @@
 //! - [`profile`]: version profiles (quirks as data), loading and validation.
 //! - [`journal`]: the ordered record of every exchange, which the runner judges.
 //! - [`faults`]: fault rules, from profiles and set at runtime.
+//! - [`clients`]: the client registry (SMART apps, backend services, GSA accounts).
+//! - [`events`]: the practice-change bus.
+//! - [`hl7`]: the HL7 v2 core: zero-copy parser, escapes, builder, ACKs, MLLP codec, generators.
 //! - [`server`]: the in-process simulator (`Simulator::builder()`), its HTTP
 //!   router and listeners.
 //! - [`control`]: the `/_ngsim/` control API.
+//! - [`tls`]: TLS settings for MLLPS.
 //! - [`practice`]: the synthetic practice every surface renders.
 //! - [`enterprise`]: the NextGen Enterprise JSON API (GSA/EAL auth, routes, route-use report).
 //!
@@ -17,9 +21,12 @@ pub mod control;
 pub mod enterprise;
 pub mod events;
 pub mod faults;
+pub mod hl7;
 pub mod journal;
 pub mod practice;
 pub mod profile;
 pub mod server;
+pub mod tls;
+pub mod toml_located;
 
 pub use server::{RunningSimulator, Simulator, SimulatorBuilder};

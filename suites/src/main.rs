@@ -1,1 +1,5 @@
-fn main() {}
+//! The `ngsim` binary: parse arguments, run, exit with a documented code.
+
+fn main() -> std::process::ExitCode {
+    suites::cli::main()
+}

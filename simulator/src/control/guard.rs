@@ -41,3 +41,44 @@ pub(super) async fn loopback_or_token(
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use crate::server::AppState;
+
+    async fn status(state: &AppState, peer: &str, token: Option<&str>) -> u16 {
+        let peer: SocketAddr = peer.parse().unwrap();
+        let mut req = Request::get("/_ngsim/health").extension(ConnectInfo(peer));
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let resp = crate::control::router(state.clone())
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        resp.status().as_u16()
+    }
+
+    #[tokio::test]
+    async fn remote_peers_need_the_control_token() {
+        let open = AppState::for_tests(None);
+        assert_eq!(status(&open, "127.0.0.1:5000", None).await, 200);
+        assert_eq!(status(&open, "[::1]:5000", None).await, 200);
+        assert_eq!(status(&open, "10.1.2.3:5000", None).await, 403);
+        assert_eq!(
+            status(&open, "10.1.2.3:5000", Some("guess")).await,
+            403,
+            "no token configured"
+        );
+        let locked = AppState::for_tests(Some("s3cret".into()));
+        assert_eq!(status(&locked, "10.1.2.3:5000", Some("s3cret")).await, 200);
+        assert_eq!(status(&locked, "10.1.2.3:5000", Some("s3cre")).await, 403);
+    }
+}

@@ -1,11 +1,12 @@
-//! Human-friendly durations in profile files (`"300ms"`, `"5m"`, `"1h"`).
+//! Serde adapter (`#[serde(with = "simulator::profile::duration")]`) for
+//! human-friendly durations in TOML files (`"300ms"`, `"5m"`, `"1h"`).
 
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serializer, de};
 
 /// Serde adapter for `Duration` fields written as humantime strings.
-pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let s = String::deserialize(d)?;
     humantime::parse_duration(&s).map_err(|e| {
         de::Error::custom(format!(
@@ -14,6 +15,6 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D
     })
 }
 
-pub(crate) fn serialize<S: Serializer>(v: &Duration, s: S) -> Result<S::Ok, S::Error> {
+pub fn serialize<S: Serializer>(v: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&humantime::format_duration(*v).to_string())
 }

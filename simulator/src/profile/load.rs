@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{Profile, builtin_names, builtin_source};
+use crate::toml_located::{self, LocatedError};
 
 /// The JSON Schema of the version-profile format (also shipped as
 /// `profiles/schema/version-profile.schema.json`).
@@ -44,20 +45,9 @@ pub enum ProfileError {
         #[source]
         source: std::io::Error,
     },
-    /// Bad TOML, an unknown key or a bad value.
-    #[error("{file}:{line}:{column}: {}{message}", key_prefix(.key))]
-    Invalid {
-        /// File label.
-        file: String,
-        /// 1-based line (0 when unknown).
-        line: usize,
-        /// 1-based column (0 when unknown).
-        column: usize,
-        /// Dotted key path, when known.
-        key: Option<String>,
-        /// What is wrong.
-        message: String,
-    },
+    /// Bad TOML, an unknown key or a bad value, located in its file.
+    #[error(transparent)]
+    Invalid(#[from] LocatedError),
     /// `inherits` names no known profile.
     #[error("{file}: `inherits = \"{parent}\"` names an unknown profile (known profiles: {known})")]
     UnknownParent {
@@ -81,13 +71,6 @@ pub enum ProfileError {
         /// Known names.
         known: String,
     },
-}
-
-fn key_prefix(key: &Option<String>) -> String {
-    match key {
-        Some(k) if !k.is_empty() && k != "." => format!("key `{k}`: "),
-        _ => String::new(),
-    }
 }
 
 /// Resolves profile names and files, following `inherits`.
@@ -198,16 +181,9 @@ impl ProfileLoader {
         }
         merged.remove("inherits");
         let label = chain[0].file.clone();
-        let profile: Profile =
-            toml::Value::Table(merged)
-                .try_into()
-                .map_err(|e: toml::de::Error| ProfileError::Invalid {
-                    file: label,
-                    line: 0,
-                    column: 0,
-                    key: None,
-                    message: e.message().to_owned(),
-                })?;
+        let profile: Profile = toml::Value::Table(merged)
+            .try_into()
+            .map_err(|e: toml::de::Error| toml_located::locate(&label, "", None, &e))?;
         Ok(profile)
     }
 }
@@ -227,13 +203,9 @@ fn known() -> String {
 /// Parse and validate one file on its own: syntax, unknown keys and value types
 /// are reported against this file's text, with line, column and key path.
 fn parse_layer(file: &str, text: &str) -> Result<Layer, ProfileError> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| invalid(file, text, None, &e))?;
-    let de = toml::Deserializer::parse(text).map_err(|e| invalid(file, text, None, &e))?;
-    let checked: Result<Profile, _> = serde_path_to_error::deserialize(de);
-    if let Err(e) = checked {
-        let key = e.path().to_string();
-        return Err(invalid(file, text, Some(key), e.inner()));
-    }
+    let _: Profile = toml_located::from_str(file, text)?;
+    let table: toml::Table =
+        toml::from_str(text).map_err(|e| toml_located::locate(file, text, None, &e))?;
     let inherits = table
         .get("inherits")
         .and_then(|v| v.as_str())
@@ -243,24 +215,6 @@ fn parse_layer(file: &str, text: &str) -> Result<Layer, ProfileError> {
         table,
         inherits,
     })
-}
-
-fn invalid(file: &str, text: &str, key: Option<String>, e: &toml::de::Error) -> ProfileError {
-    let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
-    ProfileError::Invalid {
-        file: file.to_owned(),
-        line,
-        column,
-        key,
-        message: e.message().trim().replace('\n', " "),
-    }
-}
-
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
 }
 
 /// Tables merge key by key; any other value in `over` replaces the one in `base`.

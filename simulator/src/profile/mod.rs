@@ -10,7 +10,7 @@
 //! routes, HL7 version and Z-segments, ACK mode, rate limits, faults).
 
 mod builtin;
-mod duration;
+pub mod duration;
 mod load;
 
 use std::collections::BTreeMap;

@@ -78,6 +78,27 @@ impl AppState {
         }
     }
 
+    /// A state for unit tests of single routers: default profile, no listener.
+    #[cfg(test)]
+    pub(crate) fn for_tests(control_token: Option<String>) -> AppState {
+        let profile = crate::profile::ProfileLoader::default()
+            .load(crate::server::DEFAULT_PROFILE)
+            .expect("built-in profile");
+        let addr: std::net::SocketAddr = ([127, 0, 0, 1], 9).into();
+        let urls = Urls {
+            http_addr: addr,
+            http_base: format!("http://{addr}"),
+            mllp_addr: None,
+        };
+        AppState::new(
+            profile,
+            ClientRegistry::default(),
+            Journal::new(1000),
+            urls,
+            control_token,
+        )
+    }
+
     /// The active profile. Handlers take it once per request, so a runtime swap
     /// never shows a request two different profiles.
     pub fn profile(&self) -> Arc<Profile> {

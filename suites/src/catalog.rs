@@ -1,0 +1,89 @@
+//! The check catalogue: every check the runner can judge, with a stable id, a
+//! title, a severity and the requirement it enforces. Ids never change meaning;
+//! a retired check keeps its id reserved.
+
+use serde::Serialize;
+
+/// How strongly the requirement binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// A SHALL / MUST in the cited text, or a legal obligation.
+    Shall,
+    /// A SHOULD: best practice a NextGen reviewer will ask about.
+    Should,
+}
+
+/// One check's definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CheckDef {
+    /// Stable id, `family.name`.
+    pub id: &'static str,
+    /// Family (the scenario group that feeds it).
+    pub family: &'static str,
+    /// One-line title.
+    pub title: &'static str,
+    /// Severity.
+    pub severity: Severity,
+    /// The requirement: spec section or regulation citation.
+    pub requirement: &'static str,
+}
+
+macro_rules! checks {
+    ($( $id:literal, $family:literal, $sev:ident, $req:literal, $title:literal; )*) => {
+        /// Every check, in catalogue order.
+        pub const CATALOG: &[CheckDef] = &[
+            $( CheckDef { id: $id, family: $family, severity: Severity::$sev, requirement: $req, title: $title }, )*
+        ];
+    };
+}
+
+checks! {
+    "ack.msa2-echoes-msh10", "ack-semantics", Shall, "HL7 v2.5.1 ch.2 §2.14.8.2 (MSA-2)",
+        "MSA-2 of every ACK equals the MSH-10 of the message it acknowledges";
+    "ack.msh-swapped", "ack-semantics", Should, "HL7 v2.5.1 ch.2 §2.9.2 (response MSH)",
+        "The ACK's MSH-3/4 are the inbound MSH-5/6, and its MSH-5/6 the inbound MSH-3/4";
+    "ack.msh9-ack-trigger", "ack-semantics", Shall, "HL7 v2.5.1 ch.2 §2.14.9.9, table 0076",
+        "The ACK's MSH-9 is ACK^<inbound trigger>";
+    "ack.control-id-unique", "ack-semantics", Shall, "HL7 v2.5.1 ch.2 §2.14.9.10 (MSH-10 uniquely identifies the message)",
+        "Every ACK carries its own unique MSH-10";
+    "ack.aa-for-valid", "ack-semantics", Shall, "HL7 v2.5.1 ch.2 §2.9.2, table 0008",
+        "A valid, supported message is accepted with AA (or CA then AA in enhanced mode)";
+    "ack.ar-for-unsupported", "ack-semantics", Shall, "HL7 v2.5.1 ch.2 §2.9.2, table 0008; ERR-3 table 0357 (200/203)",
+        "An unsupported message type or version is rejected with AR";
+    "ack.ae-for-structural-error", "ack-semantics", Shall, "HL7 v2.5.1 ch.2 §2.9.2, table 0008; ERR-3 table 0357 (100-102)",
+        "A structurally broken message gets AE (or AR), never AA";
+    "ack.enhanced-mode", "ack-semantics", Shall, "HL7 v2.5.1 ch.2 §2.9.3, table 0155 (MSH-15/16)",
+        "When MSH-15/16 request enhanced mode, the accept ACK is CA (and no ACK for NE)";
+    "ack.within-timeout", "ack-semantics", Shall, "HL7 MLLP Release 1 (a response per message); profile ack-timeout",
+        "Every message is acknowledged within the timeout";
+    "ack.framing-robust", "ack-semantics", Shall, "HL7 MLLP Release 1 (framing independent of TCP segments)",
+        "Frames split across writes and frames sent back-to-back are each acknowledged";
+    "ack.duplicate-not-reprocessed", "ack-semantics", Shall, "HL7 v2.5.1 ch.2 §2.10.1 (sequence/duplicate handling)",
+        "A resent message with the same MSH-10 is acknowledged but not processed twice";
+}
+
+/// A check by id.
+pub fn lookup(id: &str) -> Option<&'static CheckDef> {
+    CATALOG.iter().find(|c| c.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_well_formed() {
+        let mut seen = std::collections::BTreeSet::new();
+        for c in CATALOG {
+            assert!(seen.insert(c.id), "duplicate id {}", c.id);
+            let (prefix, rest) = c.id.split_once('.').expect("family.name");
+            assert!(!prefix.is_empty() && !rest.is_empty());
+            assert!(
+                c.id.chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || "-.".contains(ch))
+            );
+            assert!(!c.requirement.is_empty() && !c.title.is_empty());
+        }
+    }
+}

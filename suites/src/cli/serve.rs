@@ -1,0 +1,170 @@
+//! `ngsim serve`: start the simulator, print its endpoints and demo clients,
+//! and serve until Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use clap::Args;
+use simulator::clients::{ClientKind, ClientRegistry};
+use simulator::{RunningSimulator, Simulator};
+
+use super::Failure;
+use crate::exit_code;
+
+/// Arguments of `ngsim serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// HTTP listen address (FHIR, OAuth, Enterprise API, control API).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub http: SocketAddr,
+    /// Version profile: a built-in name (see `ngsim profiles list`) or a file.
+    #[arg(long, default_value = simulator::server::DEFAULT_PROFILE, value_name = "NAME|FILE")]
+    pub profile: String,
+    /// Client registry (SMART apps, backend services, GSA accounts) in TOML.
+    /// Demo clients are always added.
+    #[arg(long, value_name = "FILE")]
+    pub clients: Option<PathBuf>,
+    /// Also write the journal to FILE as JSON lines (flushed every 10 ms).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Entries kept in memory by the journal (older ones are evicted).
+    #[arg(long, default_value_t = simulator::journal::DEFAULT_CAPACITY, value_name = "N")]
+    pub journal_capacity: usize,
+    /// Let non-loopback peers use the control API with `Authorization: Bearer TOKEN`.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "NGSIM_CONTROL_TOKEN",
+        hide_env_values = true
+    )]
+    pub control_token: Option<String>,
+    /// Allow listening on non-loopback addresses. ngsim serves synthetic data
+    /// with deliberately weak modes; do not expose it to a network you do not control.
+    #[arg(long)]
+    pub allow_remote: bool,
+}
+
+pub(super) fn run(args: ServeArgs) -> Result<u8, Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Failure::infrastructure)?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> Result<u8, Failure> {
+    let mut builder = Simulator::builder()
+        .profile_named(&args.profile)
+        .map_err(Failure::bad_input)?
+        .http_addr(args.http)
+        .journal_capacity(args.journal_capacity)
+        .allow_remote(args.allow_remote);
+    if let Some(path) = &args.clients {
+        builder = builder.clients(ClientRegistry::load(path).map_err(Failure::bad_input)?);
+    }
+    if let Some(path) = &args.journal {
+        builder = builder.journal_file(path);
+    }
+    if let Some(token) = &args.control_token {
+        builder = builder.control_token(token);
+    }
+    let sim = builder.start().await.map_err(|e| match e {
+        simulator::server::StartError::Profile(_)
+        | simulator::server::StartError::RemoteRefused(_) => Failure::bad_input(e),
+        other => Failure::infrastructure(other),
+    })?;
+    // Install the signal handlers before announcing readiness: a supervisor may
+    // send SIGTERM as soon as it reads the banner.
+    let signal = shutdown_signal().map_err(|e| Failure::infrastructure(anyhow!(e)))?;
+    print_banner(&sim);
+    signal.await;
+    eprintln!("ngsim: shutting down");
+    sim.shutdown().await;
+    Ok(exit_code::OK)
+}
+
+fn print_banner(sim: &RunningSimulator) {
+    let state = sim.state();
+    let p = state.profile();
+    let url = |path: &str| state.urls.http(path);
+    let mut out = String::new();
+    let mut line = |label: &str, value: String| out.push_str(&format!("  {label:<16}{value}\n"));
+    line("HTTP", sim.base_url().to_owned());
+    if p.fhir.enabled {
+        line("FHIR R4 base", sim.fhir_base_url());
+        line(
+            "SMART config",
+            format!("{}/.well-known/smart-configuration", sim.fhir_base_url()),
+        );
+        line("authorize", url(&p.smart.authorize_path));
+        line("token", url(&p.smart.token_path));
+        line("introspect", url(&p.smart.introspect_path));
+        line("revoke", url(&p.smart.revoke_path));
+        line("JWKS", url(&p.smart.jwks_path));
+    }
+    if p.enterprise.enabled {
+        line("Enterprise API", sim.enterprise_base_url());
+        line(
+            "GSA token",
+            url(&format!("{}/token", p.enterprise.oauth_base)),
+        );
+    }
+    if let Some(mllp) = sim.mllp_addr() {
+        line("MLLP", mllp.to_string());
+    }
+    line("control API", url("/_ngsim/health"));
+    line("journal", url("/_ngsim/journal"));
+    println!(
+        "ngsim {} ready: profile {} ({})",
+        env!("CARGO_PKG_VERSION"),
+        p.name,
+        p.description
+    );
+    print!("{out}");
+    println!("Demo clients:");
+    let clients = state.clients();
+    for c in &clients.smart {
+        let how = match c.kind {
+            ClientKind::Public => "public app, PKCE S256".to_owned(),
+            ClientKind::ConfidentialSymmetric => {
+                format!(
+                    "client_secret_basic, secret {}",
+                    c.secret.as_deref().unwrap_or("")
+                )
+            }
+            ClientKind::ConfidentialAsymmetric => "private_key_jwt app".to_owned(),
+            ClientKind::Backend => "backend service, private_key_jwt".to_owned(),
+        };
+        let redirect = c
+            .redirect_uris
+            .first()
+            .map(|r| format!(", redirect {r}"))
+            .unwrap_or_default();
+        println!("  {:<18} {how}{redirect}", c.id);
+    }
+    for g in &clients.gsa {
+        println!(
+            "  {:<18} GSA account, client_secret {}, site_id {}",
+            g.client_id, g.client_secret, g.site_id
+        );
+    }
+    println!("Press Ctrl-C to stop.");
+}
+
+/// A future that completes on Ctrl-C or SIGTERM; the handlers are installed
+/// when this function returns, not when the future is first polled.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let ctrl_c = tokio::signal::ctrl_c();
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+    })
+}

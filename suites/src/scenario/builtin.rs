@@ -1,0 +1,15 @@
+//! Built-in scenarios, embedded so `ngsim run --scenario NAME` works anywhere.
+
+/// `(id, TOML source)` of every shipped scenario.
+pub const BUILTIN_SCENARIOS: &[(&str, &str)] = &[(
+    "ack-receiver",
+    include_str!("../../../profiles/scenarios/ack-receiver.toml"),
+)];
+
+/// The source of a built-in scenario.
+pub fn builtin_scenario(id: &str) -> Option<&'static str> {
+    BUILTIN_SCENARIOS
+        .iter()
+        .find(|(n, _)| *n == id)
+        .map(|(_, s)| *s)
+}
