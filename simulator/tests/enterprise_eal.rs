@@ -112,6 +112,16 @@ async fn eal_token_carries_practice_context_and_unlocks_prohibited_routes() {
     assert_eq!(r.status(), 200);
     let created: Value = r.json().await.unwrap();
     let eid = created["id"].as_str().unwrap().to_owned();
+    // The encounter is in the practice overlay, where FHIR reads it.
+    let i = n.practice().find_patient_by_id(&pid).unwrap();
+    assert!(
+        n.practice()
+            .chart(i)
+            .unwrap()
+            .encounters
+            .iter()
+            .any(|e| e.id == eid.as_str())
+    );
     let list: Value = n
         .call(
             Method::GET,

@@ -90,8 +90,7 @@ async fn bad_input_table() {
         .chart(simulator::practice::PatientIndex(0))
         .unwrap()
         .encounters[0]
-        .id
-        .clone();
+        .id;
     let unknown_guid = "6f1f0c2e-1111-4222-8333-444455556666";
     let huge = format!("{{\"LastName\": \"{}\"}}", "x".repeat(MAX_BODY as usize));
     let cases = vec![

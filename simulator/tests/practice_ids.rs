@@ -24,7 +24,15 @@ fn ids_invert_in_constant_time_in_a_million_patient_practice() {
         let e = &c.encounters[c.encounters.len() - 1];
         let r = p.find_record(&e.id).unwrap();
         assert_eq!((r.kind, r.patient), (RecordKind::Encounter, Some(i)));
-        assert_eq!(r.ordinal as usize, c.encounters.len() - 1);
+        assert!((r.ordinal as usize) < c.encounters.len());
+        assert!(
+            c.encounters.windows(2).all(|w| w[0].start <= w[1].start),
+            "visits in date order"
+        );
+        for e in &c.encounters {
+            let found = p.find_encounter_by_visit_number(&e.visit_number.to_string());
+            assert_eq!(found, Some((i, e.id)));
+        }
     }
     // Three charts of a million-patient practice: nothing else was generated.
     assert!(start.elapsed().as_secs() < 5);
@@ -80,6 +88,9 @@ fn other_seeds_ids_are_rejected() {
     }
     assert!(a.find_patient_by_mrn("abc").is_none());
     assert!(a.find_patient_by_person_number("-1").is_none());
+    for bad in ["", "x", "-5", "9999", "18446744073709551615", "10004096"] {
+        assert!(a.find_encounter_by_visit_number(bad).is_none(), "{bad}");
+    }
 }
 
 proptest! {
@@ -90,6 +101,7 @@ proptest! {
         let _ = p.find_patient_by_id(&s);
         let _ = p.find_patient_by_mrn(&s);
         let _ = p.find_patient_by_person_number(&s);
+        let _ = p.find_encounter_by_visit_number(&s);
         prop_assert!(!p.is_canary(&s) || s.starts_with("NGSIM-CANARY-"));
         let _ = p.canaries_in(s.as_bytes());
     }
@@ -104,8 +116,8 @@ proptest! {
     #[test]
     fn flipping_one_digit_of_a_real_id_is_rejected(n in 0u32..1000, pos in 0usize..36) {
         let p = Practice::new(PracticeConfig::default());
-        let id = p.chart(PatientIndex(n)).unwrap().encounters[0].id.clone();
-        let mut bytes = id.into_bytes();
+        let id = p.chart(PatientIndex(n)).unwrap().encounters[0].id;
+        let mut bytes = id.to_string().into_bytes();
         if bytes[pos] != b'-' {
             bytes[pos] = if bytes[pos] == b'0' { b'1' } else { b'0' };
             let forged = String::from_utf8(bytes).unwrap();

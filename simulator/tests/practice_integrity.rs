@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use simulator::practice::{Chart, PatientIndex, Practice, PracticeConfig, RecordKind};
+use simulator::practice::{Chart, Guid, PatientIndex, Practice, PracticeConfig, RecordKind};
 
 struct Checker<'a> {
     p: &'a Practice,
@@ -27,7 +27,7 @@ impl Checker<'_> {
         assert_eq!(id, self.chart.patient.id);
         assert_eq!(self.p.find_patient_by_id(id), Some(self.i));
     }
-    fn encounter(&self, id: &Option<String>) {
+    fn encounter(&self, id: &Option<Guid>) {
         if let Some(id) = id {
             assert!(
                 self.encounters.contains(id.as_str()),
@@ -222,6 +222,11 @@ fn references_resolve_for_first_500_patients() {
             ck.patient(&r.patient_id);
             assert!(p.practice_site(&r.source_practice_id).is_some());
         }
+        assert!(
+            c.balance.balance_cents >= 0,
+            "negative balance {:?}",
+            c.balance
+        );
         assert_eq!(
             c.balance.balance_cents,
             c.balance.charges_cents - c.balance.payments_cents - c.balance.adjustments_cents
@@ -248,4 +253,25 @@ fn practice_wide_ids_decode() {
     for x in p.payers() {
         assert_eq!(p.find_record(&x.id).unwrap().kind, RecordKind::Payer);
     }
+}
+
+#[test]
+fn record_fetches_what_find_record_names() {
+    use simulator::practice::Record;
+    let p = Practice::new(PracticeConfig::default());
+    let c = p.chart(PatientIndex(11)).unwrap();
+    let lab = &c.observations.last().unwrap().id;
+    assert!(matches!(p.record(lab), Some(Record::Observation(o)) if o.id == *lab));
+    let enc = &c.encounters[0].id;
+    assert!(matches!(p.record(enc), Some(Record::Encounter(e)) if e.id == *enc));
+    assert!(matches!(p.record(&c.patient.id), Some(Record::Patient(_))));
+    assert!(
+        p.record(&p.locations()[0].id).is_none(),
+        "practice-wide entities have their own accessors"
+    );
+    let week: Vec<_> = p
+        .appointments_between(p.as_of(), p.as_of() + time::Duration::days(7))
+        .collect();
+    assert!(!week.is_empty());
+    assert!(week.iter().all(|a| p.find_record(&a.id).is_some()));
 }

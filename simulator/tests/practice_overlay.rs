@@ -4,8 +4,9 @@ use std::borrow::Cow;
 
 use simulator::practice::{
     AppointmentPatch, CPT, CVX, ChargeStatus, ClockTime, Coding, LOINC, NewAppointment, NewCharge,
-    NewImmunization, NewObservation, NewPatient, ObservationCategory, ObservationValue,
-    PatientIndex, PatientPatch, Practice, PracticeConfig, RecordKind, Sex,
+    NewEncounter, NewImmunization, NewObservation, NewPatient, ObservationCategory,
+    ObservationValue, PatientIndex, PatientPatch, Practice, PracticeConfig, RecordKind, SNOMED,
+    Sex,
 };
 use time::macros::{date, datetime};
 
@@ -99,6 +100,28 @@ fn overlay_records_appear_in_the_chart_and_reset_restores_the_seed() {
             },
         )
         .unwrap();
+    let pr0 = &p.practitioners()[0];
+    let enc = p
+        .add_encounter(
+            i,
+            NewEncounter {
+                status: "in-progress",
+                encounter_type: Coding::new(SNOMED, "185349003", "Encounter for check up"),
+                reason: Coding::new(SNOMED, "185349003", "Encounter for check up"),
+                start: datetime!(2026-07-01 09:00 -5),
+                end: datetime!(2026-07-01 09:20 -5),
+                practice_id: pr0.practice_id.clone(),
+                location_id: pr0.location_id,
+                practitioner_id: pr0.id,
+                cpt: Coding::new(CPT, "99213", "Office visit"),
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        p.find_encounter_by_visit_number(&enc.visit_number.to_string()),
+        Some((i, enc.id))
+    );
+    assert_eq!(p.find_record(&enc.id).unwrap().kind, RecordKind::Encounter);
     let r = p.find_record(&obs.id).unwrap();
     assert_eq!(
         (r.kind, r.patient, r.overlay),
@@ -110,13 +133,13 @@ fn overlay_records_appear_in_the_chart_and_reset_restores_the_seed() {
         .add_appointment(
             i,
             NewAppointment {
-                event_id: p.events()[0].id.clone(),
+                event_id: p.events()[0].id,
                 event_name: Cow::Borrowed("Office Visit - Established"),
                 date: date!(2026 - 07 - 02),
                 begin_time: ClockTime(8 * 60),
                 duration_minutes: 10,
-                location_id: pr.location_id.clone(),
-                rendering_provider_id: pr.id.clone(),
+                location_id: pr.location_id,
+                rendering_provider_id: pr.id,
                 practice_id: pr.practice_id.clone(),
             },
         )
@@ -134,7 +157,7 @@ fn overlay_records_appear_in_the_chart_and_reset_restores_the_seed() {
         .unwrap();
     assert_eq!(cancelled.status(), "cancelled");
     // Update a generated appointment too.
-    let generated = p.chart(i).unwrap().appointments[0].id.clone();
+    let generated = p.chart(i).unwrap().appointments[0].id;
     p.update_appointment(
         &generated,
         AppointmentPatch {
@@ -176,6 +199,11 @@ fn overlay_records_appear_in_the_chart_and_reset_restores_the_seed() {
 
     let c = p.chart(i).unwrap();
     assert!(c.observations.iter().any(|o| o.id == obs.id));
+    assert_eq!(
+        c.encounters.last().unwrap().id,
+        enc.id,
+        "newest visit sorts last"
+    );
     assert!(
         c.appointments
             .iter()
@@ -205,6 +233,10 @@ fn overlay_records_appear_in_the_chart_and_reset_restores_the_seed() {
         p.find_record(&obs.id).is_none(),
         "overlay ids die with the overlay"
     );
+    assert!(
+        p.find_encounter_by_visit_number(&enc.visit_number.to_string())
+            .is_none()
+    );
     assert_eq!(p.patient_count(), 100);
 }
 
@@ -221,4 +253,40 @@ fn practice_is_send_sync_and_cheap_to_clone() {
         date!(2000 - 01 - 01),
     ));
     assert_eq!(p.patient_count(), 101, "clones share one overlay");
+}
+
+#[test]
+fn concurrent_writers_lose_nothing() {
+    let p = practice();
+    let i = PatientIndex(1);
+    let before = p.generation();
+    std::thread::scope(|s| {
+        for t in 0..4u32 {
+            let p = p.clone();
+            s.spawn(move || {
+                for k in 0..25u32 {
+                    p.create_patient(NewPatient::new(
+                        format!("T{t}"),
+                        format!("K{k}"),
+                        Sex::U,
+                        date!(2001 - 02 - 03),
+                    ));
+                    let phone = format!("41955{t}{k:04}");
+                    p.update_patient(
+                        i,
+                        PatientPatch {
+                            phone: Some(phone),
+                            ..Default::default()
+                        },
+                    );
+                }
+            });
+        }
+    });
+    assert_eq!(p.patient_count(), 200);
+    assert_eq!(p.generation(), before + 200);
+    let ids: std::collections::HashSet<_> = (100..200)
+        .map(|n| p.patient(PatientIndex(n)).unwrap().id)
+        .collect();
+    assert_eq!(ids.len(), 100);
 }

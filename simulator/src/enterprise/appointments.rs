@@ -24,7 +24,8 @@ use super::render;
 use super::schemas::{self, Body};
 use crate::events::ChangeKind;
 use crate::practice::{
-    Appointment, AppointmentPatch, ClockTime, NewAppointment, PatientIndex, Practice, RecordKind,
+    Appointment, AppointmentPatch, ClockTime, Guid, NewAppointment, PatientIndex, Practice,
+    RecordKind,
 };
 
 /// Appointment dates by patient, for practice-wide listings.
@@ -141,8 +142,8 @@ fn find(ctx: &Ctx, id: &str) -> Result<(Appointment, PatientIndex), ApiError> {
         .find(|a| a.id.eq_ignore_ascii_case(id))
         .ok_or(ApiError::NotFound(None))?;
     ctx.slot.with(|n| {
-        n.patient = Some(a.patient_id.clone());
-        n.resource_ids.push(a.id.clone());
+        n.patient = Some(a.patient_id.to_string());
+        n.resource_ids.push(a.id.to_string());
     });
     Ok((a, i))
 }
@@ -228,13 +229,15 @@ fn book(
         .add_appointment(
             i,
             NewAppointment {
-                event_id: event.id.clone(),
+                event_id: event.id,
                 event_name: Cow::Borrowed(event.name),
                 date,
                 begin_time,
                 duration_minutes,
-                location_id,
-                rendering_provider_id,
+                location_id: Guid::parse(&location_id)
+                    .ok_or_else(|| ApiError::bad_guid(&location_id))?,
+                rendering_provider_id: Guid::parse(&rendering_provider_id)
+                    .ok_or_else(|| ApiError::bad_guid(&rendering_provider_id))?,
                 practice_id,
             },
         )
@@ -277,8 +280,8 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody) -> Result<Response, ApiE
         ctx.session.practice_id.clone(),
     )?;
     ctx.slot.with(|n| {
-        n.patient = Some(a.patient_id.clone());
-        n.resource_ids.push(a.id.clone());
+        n.patient = Some(a.patient_id.to_string());
+        n.resource_ids.push(a.id.to_string());
     });
     publish(
         &ctx,
@@ -383,7 +386,7 @@ pub async fn reschedule(
     };
     let location = s(&m, "LocationId").unwrap_or(&old.location_id).to_owned();
     located(&ctx, &location)?;
-    let provider = provider_of(&m).unwrap_or_else(|| old.rendering_provider_id.clone());
+    let provider = provider_of(&m).unwrap_or_else(|| old.rendering_provider_id.to_string());
     let new = book(
         &ctx,
         i,
@@ -402,7 +405,7 @@ pub async fn reschedule(
             ..AppointmentPatch::default()
         },
     )?;
-    ctx.slot.with(|n| n.resource_ids.push(new.id.clone()));
+    ctx.slot.with(|n| n.resource_ids.push(new.id.to_string()));
     publish(
         &ctx,
         ChangeKind::AppointmentRescheduled,
@@ -446,7 +449,7 @@ pub async fn slots(ctx: Ctx, uri: Uri) -> Result<Json<Value>, ApiError> {
                 for slot in 0..17u16 {
                     let minutes = 8 * 60 + slot * 30;
                     let hhmm = (minutes / 60) * 100 + minutes % 60;
-                    if booked.contains(&(prov.id.clone(), d, hhmm)) {
+                    if booked.contains(&(prov.id.to_string(), d, hhmm)) {
                         continue;
                     }
                     items.push(json!({

@@ -20,7 +20,9 @@ use super::persons::{page_list, parse_day, person_index, publish};
 use super::render;
 use super::schemas::{self, Body};
 use crate::events::ChangeKind;
-use crate::practice::{Chart, Coding, NewCharge, ObservationCategory};
+use crate::practice::{
+    CPT, Chart, Coding, Guid, NewCharge, NewEncounter, ObservationCategory, PRACTICE_OFFSET, SNOMED,
+};
 
 /// LOINC of the PHQ-9 panel.
 const PHQ9_LOINC: &str = "44249-1";
@@ -118,16 +120,13 @@ pub async fn medications(
     respond(&ctx, &uri, items, "Medication")
 }
 
-fn encounter_items(ctx: &Ctx, pid: &str, c: &Chart) -> Vec<Value> {
+fn encounter_items(ctx: &Ctx, c: &Chart) -> Vec<Value> {
     let pr = &ctx.state.enterprise.practice;
-    let mut items: Vec<Value> = c
-        .encounters
+    c.encounters
         .iter()
         .filter(|x| render::visible(&x.part2, consent(ctx)))
         .map(|e| render::encounter(e, pr))
-        .collect();
-    items.extend(writes(ctx, pid).encounters);
-    items
+        .collect()
 }
 
 /// `GET …/chart/encounters`.
@@ -137,7 +136,7 @@ pub async fn encounters(
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
     let c = chart_of(&ctx, &pid)?;
-    let items = encounter_items(&ctx, &pid, &c);
+    let items = encounter_items(&ctx, &c);
     respond(&ctx, &uri, items, "Encounter")
 }
 
@@ -147,7 +146,7 @@ fn encounter_of(ctx: &Ctx, pid: &str, eid: &str) -> Result<(Chart, Value), ApiEr
     if uuid::Uuid::parse_str(eid).is_err() {
         return Err(ApiError::bad_guid(eid));
     }
-    let e = encounter_items(ctx, pid, &c)
+    let e = encounter_items(ctx, &c)
         .into_iter()
         .find(|e| {
             e["id"]
@@ -336,7 +335,7 @@ pub async fn document_text(
         .iter()
         .find(|d| d.id.eq_ignore_ascii_case(&did) && render::visible(&d.part2, consent(&ctx)))
         .ok_or(ApiError::NotFound(None))?;
-    ctx.slot.with(|n| n.resource_ids.push(d.id.clone()));
+    ctx.slot.with(|n| n.resource_ids.push(d.id.to_string()));
     Ok(Json(Value::String(d.text.clone())))
 }
 
@@ -400,71 +399,84 @@ fn created(ctx: &Ctx, location: String, body: Value) -> Response {
 }
 
 /// Keep an Enterprise-only chart write, announce it, and answer it.
-fn store(
-    ctx: &Ctx,
-    c: &Chart,
-    what: &str,
-    id: String,
-    item: Value,
-    slot: impl FnOnce(&mut super::ChartWrites) -> &mut Vec<Value>,
-) -> Response {
+fn store(ctx: &Ctx, c: &Chart, what: &str, id: String, item: Value) -> Response {
     let pid = &c.patient.id;
-    slot(
-        ctx.state
-            .enterprise
-            .chart_writes
-            .write()
-            .entry(pid.clone())
-            .or_default(),
-    )
-    .push(item.clone());
+    ctx.state
+        .enterprise
+        .chart_writes
+        .write()
+        .entry(pid.to_string())
+        .or_default()
+        .problems
+        .push(item.clone());
     publish(ctx, ChangeKind::PatientUpdated, pid, Some(&id));
     created(ctx, format!("persons/{pid}/chart/{what}/{id}"), item)
 }
 
-/// `POST …/chart/encounters` (GSA-prohibited in the built-in profiles).
+/// `POST …/chart/encounters` (GSA-prohibited in the built-in profiles): the
+/// encounter goes to the practice overlay, so FHIR and HL7 see it too.
 pub async fn create_encounter(
     ctx: Ctx,
     Path(pid): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let c = chart_of(&ctx, &pid)?;
+    let i = person_index(&ctx, &pid)?;
     let m = schemas::validate(Body::EncounterCreate, body)?;
     let pr = &ctx.state.enterprise.practice;
     let loc = s(&m, "LocationId").unwrap_or_default();
     let prov = s(&m, "RenderingProviderId").unwrap_or_default();
-    if pr.location(loc).is_none() || pr.practitioner(prov).is_none() {
+    let (Some(location), Some(practitioner)) = (pr.location(loc), pr.practitioner(prov)) else {
         return Err(ApiError::bad_request(
             "The request is invalid.\r\nLocationId or RenderingProviderId does not exist.",
         ));
-    }
+    };
     let date = s(&m, "EncounterDate").unwrap_or_default();
-    parse_day(date)?;
-    let when = super::odata::normalize_datetime(date).unwrap_or_default();
-    let id = uuid::Uuid::new_v4().to_string();
-    let item = json!({
-        "id": id,
-        "personId": pid,
-        "timestamp": when,
-        "endTimestamp": null,
-        "status": "in-progress",
-        "typeCode": "AMB",
-        "type": "Office visit",
-        "reasonForVisit": s(&m, "ReasonForVisit"),
-        "cptCode": null,
-        "practiceId": ctx.session.practice_id,
-        "locationId": loc,
-        "locationName": pr.location(loc).map(|l| l.name),
-        "renderingProviderId": prov,
-        "renderingProviderName": pr.practitioner(prov).map(|d| format!("{} {}", d.given, d.family)),
-        "appointmentId": s(&m, "AppointmentId"),
-        "isBillable": true,
-        "modifyTimestamp": when,
-        "_links": [render::link(format!("persons/{pid}/chart/encounters/{id}"), "GET", "self", "Get this record", "persons/{0}/chart")],
-    });
-    Ok(store(&ctx, &c, "encounters", id, item, |w| {
-        &mut w.encounters
-    }))
+    let day = parse_day(date)?;
+    let norm = super::odata::normalize_datetime(date).unwrap_or_default();
+    let (h, mi) = (
+        norm[11..13].parse::<u8>().unwrap_or(0),
+        norm[14..16].parse::<u8>().unwrap_or(0),
+    );
+    let start = day
+        .with_time(time::Time::from_hms(h, mi, 0).unwrap_or(time::Time::MIDNIGHT))
+        .assume_offset(PRACTICE_OFFSET);
+    let reason = s(&m, "ReasonForVisit").unwrap_or("Office visit").to_owned();
+    let e = pr
+        .add_encounter(
+            i,
+            NewEncounter {
+                status: "in-progress",
+                encounter_type: Coding::new(SNOMED, "308335008", "Patient encounter procedure"),
+                reason: Coding {
+                    system: SNOMED,
+                    code: Cow::Borrowed("185345009"),
+                    display: Cow::Owned(reason),
+                },
+                start,
+                end: start + time::Duration::minutes(30),
+                practice_id: ctx.session.practice_id.clone(),
+                location_id: location.id,
+                practitioner_id: practitioner.id,
+                cpt: Coding::new(
+                    CPT,
+                    "99213",
+                    "Office or other outpatient visit, established patient",
+                ),
+            },
+        )
+        .ok_or(ApiError::NotFound(None))?;
+    let id = e.id.to_string();
+    publish(
+        &ctx,
+        ChangeKind::PatientUpdated,
+        e.patient_id.as_str(),
+        Some(&id),
+    );
+    Ok(created(
+        &ctx,
+        format!("persons/{pid}/chart/encounters/{id}"),
+        render::encounter(&e, pr),
+    ))
 }
 
 /// `POST …/chart/problems` (GSA-prohibited in the built-in profiles).
@@ -497,7 +509,7 @@ pub async fn create_problem(
         "modifyTimestamp": onset,
         "_links": [render::link(format!("persons/{pid}/chart/problems/{id}"), "GET", "self", "Get this record", "persons/{0}/chart")],
     });
-    Ok(store(&ctx, &c, "problems", id, item, |w| &mut w.problems))
+    Ok(store(&ctx, &c, "problems", id, item))
 }
 
 /// `POST …/chart/charges`: the charge lands PENDING in the holding tank.
@@ -518,7 +530,7 @@ pub async fn create_charge(
         .unwrap_or(1);
     let amount = m.get("Amount").and_then(Value::as_f64).unwrap_or(0.0);
     let charge = NewCharge {
-        encounter_id: s(&m, "EncounterId").map(str::to_owned),
+        encounter_id: s(&m, "EncounterId").and_then(Guid::parse),
         cpt: Coding {
             system: crate::practice::CPT,
             code: Cow::Owned(cpt),
@@ -527,8 +539,8 @@ pub async fn create_charge(
         units,
         amount_cents: (amount * 100.0).round() as i64,
         service_date: parse_day(s(&m, "ServiceDate").unwrap_or_default())?,
-        rendering_provider_id: s(&m, "RenderingProviderId").map(str::to_owned),
-        payer_id: s(&m, "PayerId").map(str::to_owned),
+        rendering_provider_id: s(&m, "RenderingProviderId").and_then(Guid::parse),
+        payer_id: s(&m, "PayerId").and_then(Guid::parse),
     };
     let ch = pr
         .add_pending_charge(i, charge)

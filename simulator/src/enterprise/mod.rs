@@ -55,15 +55,14 @@ pub struct EnterpriseState {
     /// The practice the routes render.
     pub practice: Practice,
     /// Chart records written through the Enterprise API that the practice
-    /// overlay has no slot for (encounters, problems), by person id.
+    /// overlay has no slot for (problems), by person id.
     pub(crate) chart_writes: RwLock<BTreeMap<String, ChartWrites>>,
     appt_index: RwLock<Option<(u64, std::sync::Arc<appointments::Index>)>>,
 }
 
-/// Encounters and problems created through the Enterprise API, as rendered JSON.
+/// Problems created through the Enterprise API, as rendered JSON.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct ChartWrites {
-    pub encounters: Vec<Value>,
     pub problems: Vec<Value>,
 }
 

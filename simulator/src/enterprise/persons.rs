@@ -292,7 +292,7 @@ pub async fn read(ctx: Ctx, Path(pid): Path<String>, uri: Uri) -> Result<Json<Va
     let q = ListQuery::from_uri(&uri)?;
     let pr = practice(&ctx);
     let p = pr.patient(i).ok_or(ApiError::NotFound(None))?;
-    ctx.slot.with(|n| n.resource_ids.push(p.id.clone()));
+    ctx.slot.with(|n| n.resource_ids.push(p.id.to_string()));
     Ok(Json(with_expand(render::person(&p, pr), &p, pr, &q)))
 }
 
@@ -340,7 +340,7 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody) -> Result<Response, ApiE
                 && p.name.given.eq_ignore_ascii_case(&given)
         });
         if let Some(d) = dupe.first() {
-            ctx.slot.note("duplicate-of", &d.id);
+            ctx.slot.note("duplicate-of", d.id.as_str());
             return Err(ApiError::Conflict(format!(
                 "A person with the same name and date of birth already exists ({}). Set IgnoreDuplicatePersons to create another.",
                 d.id
@@ -376,8 +376,8 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody) -> Result<Response, ApiE
     }
     let p = pr.create_patient(np);
     ctx.slot.with(|n| {
-        n.patient = Some(p.id.clone());
-        n.resource_ids.push(p.id.clone());
+        n.patient = Some(p.id.to_string());
+        n.resource_ids.push(p.id.to_string());
     });
     publish(&ctx, ChangeKind::PatientRegistered, &p.id, None);
     let mut r = (StatusCode::OK, Json(render::person(&p, pr))).into_response();
@@ -417,7 +417,7 @@ async fn update(ctx: Ctx, pid: String, body: Value) -> Result<Json<Value>, ApiEr
                 "The request is invalid.\r\nPrimaryCareProviderId: provider '{pcp}' does not exist."
             )));
         }
-        patch.pcp_id = Some(pcp.to_owned());
+        patch.pcp_id = crate::practice::Guid::parse(pcp);
     }
     if ["AddressLine1", "City", "State", "Zip"]
         .iter()
@@ -437,7 +437,7 @@ async fn update(ctx: Ctx, pid: String, body: Value) -> Result<Json<Value>, ApiEr
     let p = pr
         .update_patient(i, patch)
         .ok_or(ApiError::NotFound(None))?;
-    ctx.slot.with(|n| n.resource_ids.push(p.id.clone()));
+    ctx.slot.with(|n| n.resource_ids.push(p.id.to_string()));
     publish(&ctx, ChangeKind::PatientUpdated, &p.id, None);
     Ok(Json(render::person(&p, pr)))
 }

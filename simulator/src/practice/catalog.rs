@@ -1026,7 +1026,7 @@ pub static VISIT_TYPES: &[(u32, Coding, Coding, Coding)] = &[
     (
         15,
         c(SNOMED, "162673000", "General examination of patient"),
-        c(SNOMED, "410620009", "Well child visit"),
+        c(SNOMED, "185349003", "Encounter for check up"),
         c(
             CPT,
             "99396",

@@ -356,7 +356,7 @@ impl Directory {
                     is_pcp: *pcp,
                     taxonomy: Coding::new(NUCC, tax, spec),
                     practice_id: practices[LOCATIONS[*loc].1].id.clone(),
-                    location_id: locations[*loc].id.clone(),
+                    location_id: locations[*loc].id,
                     last_updated: stamp,
                 },
             )

@@ -10,6 +10,7 @@ use time::{Date, Duration, Month, OffsetDateTime, Time, UtcOffset};
 
 use super::catalog::*;
 use super::directory::*;
+use super::guid::Guid;
 use super::ids::{IdKeys, RecordKind};
 use super::model::*;
 use super::rng::{Rng, hash2};
@@ -83,7 +84,7 @@ impl Generator {
         Rng::new(hash2(hash2(self.keys.seed, u64::from(i)), part))
     }
 
-    pub fn id(&self, kind: RecordKind, i: u32, ordinal: usize) -> String {
+    pub fn id(&self, kind: RecordKind, i: u32, ordinal: usize) -> Guid {
         self.keys
             .guid(kind, u64::from(i), ordinal.min(0xFFF) as u16, false)
     }
@@ -306,8 +307,8 @@ impl Generator {
                 annual_income_dollars: income,
             },
             uds,
-            primary_payer_id: self.dir.payers[payer].id.clone(),
-            pcp_id: self.dir.practitioners[pcp].id.clone(),
+            primary_payer_id: self.dir.payers[payer].id,
+            pcp_id: self.dir.practitioners[pcp].id,
             deceased: false,
             part2,
             created_in_overlay: false,
@@ -353,7 +354,7 @@ impl Generator {
             i,
             r: self.stream(i, STREAM_CHART),
             age: age_on(patient.birth_date, self.as_of),
-            pid: patient.id.clone(),
+            pid: patient.id,
             pcp: self
                 .dir
                 .practitioners
@@ -377,7 +378,7 @@ struct ChartBuilder<'g> {
     i: u32,
     r: Rng,
     age: u32,
-    pid: String,
+    pid: Guid,
     pcp: usize,
     chart: Chart,
     condition_defs: Vec<usize>,
@@ -385,7 +386,7 @@ struct ChartBuilder<'g> {
 
 /// A generated visit, before its records are attached.
 struct Visit {
-    id: String,
+    id: Guid,
     start: OffsetDateTime,
     practitioner: usize,
     location: usize,
@@ -393,7 +394,7 @@ struct Visit {
 }
 
 impl ChartBuilder<'_> {
-    fn id(&self, kind: RecordKind, ordinal: usize) -> String {
+    fn id(&self, kind: RecordKind, ordinal: usize) -> Guid {
         self.g.id(kind, self.i, ordinal)
     }
 
@@ -422,6 +423,14 @@ impl ChartBuilder<'_> {
         let n = 1 + self.r.below(12) as usize;
         let mut offsets: Vec<u32> = (0..n).map(|_| self.r.range(1, window.max(1))).collect();
         offsets.sort_unstable_by(|a, b| b.cmp(a));
+        // Reserve up front: growing Vecs of large records was a visible cost.
+        let c = &mut self.chart;
+        c.encounters.reserve(n + 3);
+        c.observations.reserve(n * 16 + 4);
+        c.documents.reserve(n + 3);
+        c.charges.reserve(n * 3);
+        c.appointments.reserve(n + 4);
+        c.procedures.reserve(n);
         let bh_eligible = self.has(COND_DEPRESSION) || self.has(COND_ANXIETY);
         let mut visits = Vec::with_capacity(n);
         for off in offsets {
@@ -490,8 +499,9 @@ impl ChartBuilder<'_> {
             .as_ref()
             .map(|l| format!("Recovery program counseling visit. Ref {}", l.canary));
         self.chart.encounters.push(Encounter {
-            id: id.clone(),
-            patient_id: self.pid.clone(),
+            id,
+            patient_id: self.pid,
+            visit_number: visit_number(self.i, ord),
             status: "finished",
             class: ENCOUNTER_CLASS_AMB.clone(),
             encounter_type: etype.clone(),
@@ -499,8 +509,8 @@ impl ChartBuilder<'_> {
             start,
             end: start + Duration::minutes(minutes),
             practice_id: self.g.dir.locations[location].practice_id.clone(),
-            location_id: self.g.dir.locations[location].id.clone(),
-            practitioner_id: self.g.dir.practitioners[practitioner].id.clone(),
+            location_id: self.g.dir.locations[location].id,
+            practitioner_id: self.g.dir.practitioners[practitioner].id,
             cpt: cpt.clone(),
             behavioral_health_program: program,
             text,
@@ -527,8 +537,8 @@ impl ChartBuilder<'_> {
             let ord = self.chart.conditions.len();
             self.chart.conditions.push(Condition {
                 id: self.id(RecordKind::Condition, ord),
-                patient_id: self.pid.clone(),
-                encounter_id: Some(first.id.clone()),
+                patient_id: self.pid,
+                encounter_id: Some(first.id),
                 icd10: def.icd10.clone(),
                 snomed: def.snomed.clone(),
                 clinical_status: if self.r.percent(92) {
@@ -540,7 +550,7 @@ impl ChartBuilder<'_> {
                 category: "problem-list-item",
                 onset,
                 recorded: first.start.date(),
-                asserter_id: self.g.dir.practitioners[first.practitioner].id.clone(),
+                asserter_id: self.g.dir.practitioners[first.practitioner].id,
                 note: None,
                 identifiers: Vec::new(),
                 part2: None,
@@ -552,9 +562,9 @@ impl ChartBuilder<'_> {
 
     fn visit_records(&mut self, v: &Visit) {
         let date = v.start.date();
-        let pract_id = self.g.dir.practitioners[v.practitioner].id.clone();
+        let pract_id = self.g.dir.practitioners[v.practitioner].id;
         if !v.bh {
-            self.vitals(v, &pract_id);
+            self.vitals(v, pract_id);
         }
         // The kept appointment behind the visit.
         let event = if v.bh {
@@ -569,7 +579,7 @@ impl ChartBuilder<'_> {
             (v.start.hour() as u16) * 60 + v.start.minute() as u16,
             event,
             v.practitioner,
-            Some(v.id.clone()),
+            Some(v.id),
             (true, false, false, false),
         );
         // E/M charge.
@@ -590,23 +600,23 @@ impl ChartBuilder<'_> {
                 .filter_map(|&c| CONDITIONS[c].lab_panel)
                 .nth(self.r.below(3) as usize)
                 .unwrap_or_else(|| self.r.below(LAB_PANELS.len() as u32) as usize);
-            self.lab_panel(v, panel, &pract_id);
-            self.procedure(v, PROC_VENIPUNCTURE, &pract_id);
+            self.lab_panel(v, panel, pract_id);
+            self.procedure(v, PROC_VENIPUNCTURE, pract_id);
         }
         if self.age >= 12 && (self.has(COND_DEPRESSION) || v.bh || self.r.percent(12)) {
             let severe = if self.has(COND_DEPRESSION) { 14 } else { 5 };
-            self.survey(v, &PHQ9_PANEL, PHQ9_ITEMS, severe, &pract_id);
-            self.procedure(v, 3, &pract_id);
+            self.survey(v, &PHQ9_PANEL, PHQ9_ITEMS, severe, pract_id);
+            self.procedure(v, 3, pract_id);
         }
         if self.age >= 12 && (self.has(COND_ANXIETY) || self.r.percent(6)) {
             let severe = if self.has(COND_ANXIETY) { 11 } else { 4 };
-            self.survey(v, &GAD7_PANEL, GAD7_ITEMS, severe, &pract_id);
+            self.survey(v, &GAD7_PANEL, GAD7_ITEMS, severe, pract_id);
         }
         if !v.bh && self.age > 40 && self.r.percent(5) {
-            self.procedure(v, 1, &pract_id);
+            self.procedure(v, 1, pract_id);
         }
         if self.has(COND_DIABETES) && self.r.percent(40) {
-            self.procedure(v, 4, &pract_id);
+            self.procedure(v, 4, pract_id);
         }
         // Progress note.
         let ord = self.chart.documents.len();
@@ -621,8 +631,8 @@ impl ChartBuilder<'_> {
         text.push_str(self.r.pick::<&str>(NOTE_PLANS));
         self.chart.documents.push(Document {
             id: self.id(RecordKind::Document, ord),
-            patient_id: self.pid.clone(),
-            encounter_id: Some(v.id.clone()),
+            patient_id: self.pid,
+            encounter_id: Some(v.id),
             doc_type: DOC_PROGRESS_NOTE.clone(),
             status: "current",
             mime_type: "text/plain",
@@ -646,16 +656,16 @@ impl ChartBuilder<'_> {
         components: Vec<ObservationComponent>,
         range: Option<ReferenceRange>,
         interpretation: Option<Coding>,
-        panel_id: Option<String>,
-        performer: Option<&str>,
-    ) -> String {
+        panel_id: Option<Guid>,
+        performer: Option<Guid>,
+    ) -> Guid {
         let ord = self.chart.observations.len();
         let id = self.id(RecordKind::Observation, ord);
         let effective = v.start + Duration::minutes(5);
         self.chart.observations.push(Observation {
-            id: id.clone(),
-            patient_id: self.pid.clone(),
-            encounter_id: Some(v.id.clone()),
+            id,
+            patient_id: self.pid,
+            encounter_id: Some(v.id),
             status: "final",
             category,
             code: code.clone(),
@@ -664,7 +674,7 @@ impl ChartBuilder<'_> {
             reference_range: range,
             interpretation,
             effective,
-            performer_id: performer.map(str::to_string),
+            performer_id: performer,
             panel_id,
             note: None,
             identifiers: Vec::new(),
@@ -674,7 +684,7 @@ impl ChartBuilder<'_> {
         id
     }
 
-    fn vitals(&mut self, v: &Visit, pract: &str) {
+    fn vitals(&mut self, v: &Visit, pract: Guid) {
         let q = |value: f64, unit: &'static str| ObservationValue::Quantity {
             value,
             unit: Cow::Borrowed(unit),
@@ -760,7 +770,7 @@ impl ChartBuilder<'_> {
         }
     }
 
-    fn lab_panel(&mut self, v: &Visit, panel: usize, pract: &str) {
+    fn lab_panel(&mut self, v: &Visit, panel: usize, pract: Guid) {
         let def = &LAB_PANELS[panel];
         let ord = self.chart.lab_panels.len();
         let panel_id = self.id(RecordKind::LabPanel, ord);
@@ -795,7 +805,7 @@ impl ChartBuilder<'_> {
                 Vec::new(),
                 Some(range),
                 Some(interp),
-                Some(panel_id.clone()),
+                Some(panel_id),
                 None,
             );
             result_ids.push(id);
@@ -803,13 +813,13 @@ impl ChartBuilder<'_> {
         let effective = v.start + Duration::minutes(10);
         self.chart.lab_panels.push(LabPanel {
             id: panel_id,
-            patient_id: self.pid.clone(),
-            encounter_id: Some(v.id.clone()),
+            patient_id: self.pid,
+            encounter_id: Some(v.id),
             code: def.code.clone(),
             status: "final",
             effective,
             issued: effective + Duration::hours(20),
-            performer_id: pract.to_string(),
+            performer_id: pract,
             result_ids,
             accession: format!(
                 "RB{}{:05}",
@@ -827,7 +837,7 @@ impl ChartBuilder<'_> {
         code: &Coding,
         items: &'static [Coding],
         typical: u32,
-        pract: &str,
+        pract: Guid,
     ) {
         let mut total = 0i64;
         let mut comps = Vec::with_capacity(items.len());
@@ -855,19 +865,19 @@ impl ChartBuilder<'_> {
         );
     }
 
-    fn procedure(&mut self, v: &Visit, which: usize, pract: &str) {
+    fn procedure(&mut self, v: &Visit, which: usize, pract: Guid) {
         let (cpt, sct) = &PROCEDURES[which];
         let ord = self.chart.procedures.len();
         let performed = v.start + Duration::minutes(15);
         self.chart.procedures.push(Procedure {
             id: self.id(RecordKind::Procedure, ord),
-            patient_id: self.pid.clone(),
-            encounter_id: Some(v.id.clone()),
+            patient_id: self.pid,
+            encounter_id: Some(v.id),
             cpt: cpt.clone(),
             snomed: sct.clone(),
             status: "completed",
             performed,
-            performer_id: pract.to_string(),
+            performer_id: pract,
             last_updated: performed + Duration::hours(2),
         });
         self.charge(v, cpt.clone(), 1);
@@ -880,8 +890,8 @@ impl ChartBuilder<'_> {
         let posted = date < sub_days(self.g.as_of, 14);
         self.chart.charges.push(Charge {
             id: self.id(RecordKind::Charge, ord),
-            patient_id: self.pid.clone(),
-            encounter_id: Some(v.id.clone()),
+            patient_id: self.pid,
+            encounter_id: Some(v.id),
             cpt,
             units,
             amount_cents: amount,
@@ -891,8 +901,8 @@ impl ChartBuilder<'_> {
             } else {
                 ChargeStatus::Pending
             },
-            rendering_provider_id: Some(self.g.dir.practitioners[v.practitioner].id.clone()),
-            payer_id: Some(self.chart.patient.primary_payer_id.clone()),
+            rendering_provider_id: Some(self.g.dir.practitioners[v.practitioner].id),
+            payer_id: Some(self.chart.patient.primary_payer_id),
             last_updated: v.start + Duration::hours(if posted { 72 } else { 6 }),
         });
     }
@@ -903,7 +913,7 @@ impl ChartBuilder<'_> {
         begin: u16,
         event: usize,
         practitioner: usize,
-        encounter_id: Option<String>,
+        encounter_id: Option<Guid>,
         flags: (bool, bool, bool, bool),
     ) {
         let ord = self.chart.appointments.len();
@@ -912,8 +922,8 @@ impl ChartBuilder<'_> {
         let (is_kept, is_cancelled, is_rescheduled, is_no_show) = flags;
         self.chart.appointments.push(Appointment {
             id: self.id(RecordKind::Appointment, ord),
-            patient_id: self.pid.clone(),
-            event_id: ev.id.clone(),
+            patient_id: self.pid,
+            event_id: ev.id,
             event_name: Cow::Borrowed(ev.name),
             appointment_date: date,
             begin_time: ClockTime(begin),
@@ -924,8 +934,8 @@ impl ChartBuilder<'_> {
             is_rescheduled,
             is_no_show,
             practice_id: self.g.dir.locations[location].practice_id.clone(),
-            location_id: self.g.dir.locations[location].id.clone(),
-            rendering_provider_id: self.g.dir.practitioners[practitioner].id.clone(),
+            location_id: self.g.dir.locations[location].id,
+            rendering_provider_id: self.g.dir.practitioners[practitioner].id,
             encounter_id,
             last_updated: at(sub_days(date.min(self.g.as_of), 1), 600),
         });
@@ -980,11 +990,11 @@ impl ChartBuilder<'_> {
     }
 
     fn medications(&mut self, visits: &[Visit]) {
-        let conds: Vec<(usize, String)> = self
+        let conds: Vec<(usize, Guid)> = self
             .condition_defs
             .iter()
             .zip(self.chart.conditions.iter())
-            .filter_map(|(&ci, c)| CONDITIONS[ci].medication.map(|m| (m, c.id.clone())))
+            .filter_map(|(&ci, c)| CONDITIONS[ci].medication.map(|m| (m, c.id)))
             .collect();
         for (m, cond_id) in conds {
             if !self.r.percent(85) {
@@ -995,8 +1005,8 @@ impl ChartBuilder<'_> {
             let ord = self.chart.medications.len();
             self.chart.medications.push(MedicationRequest {
                 id: self.id(RecordKind::Medication, ord),
-                patient_id: self.pid.clone(),
-                encounter_id: Some(v.id.clone()),
+                patient_id: self.pid,
+                encounter_id: Some(v.id),
                 rxnorm: rx.clone(),
                 status: if self.r.percent(85) {
                     "active"
@@ -1005,7 +1015,7 @@ impl ChartBuilder<'_> {
                 },
                 intent: "order",
                 authored_on: v.start.date(),
-                prescriber_id: self.g.dir.practitioners[v.practitioner].id.clone(),
+                prescriber_id: self.g.dir.practitioners[v.practitioner].id,
                 dosage,
                 reason_condition_id: Some(cond_id),
                 note: None,
@@ -1029,7 +1039,7 @@ impl ChartBuilder<'_> {
             let v = &visits[0];
             self.chart.allergies.push(Allergy {
                 id: self.id(RecordKind::Allergy, k),
-                patient_id: self.pid.clone(),
+                patient_id: self.pid,
                 code: code.clone(),
                 category,
                 reaction: reaction.clone(),
@@ -1041,7 +1051,7 @@ impl ChartBuilder<'_> {
                 criticality,
                 clinical_status: "active",
                 recorded: v.start.date(),
-                recorder_id: self.g.dir.practitioners[v.practitioner].id.clone(),
+                recorder_id: self.g.dir.practitioners[v.practitioner].id,
                 last_updated: v.start + Duration::hours(1),
             });
         }
@@ -1069,8 +1079,8 @@ impl ChartBuilder<'_> {
                 let ord = self.chart.immunizations.len();
                 self.chart.immunizations.push(Immunization {
                     id: self.id(RecordKind::Immunization, ord),
-                    patient_id: self.pid.clone(),
-                    encounter_id: Some(v.id.clone()),
+                    patient_id: self.pid,
+                    encounter_id: Some(v.id),
                     cvx: cvx.clone(),
                     status: "completed",
                     occurrence: v.start.date(),
@@ -1080,8 +1090,8 @@ impl ChartBuilder<'_> {
                         self.r.below(100_000)
                     ),
                     manufacturer: Cow::Borrowed(*mfr),
-                    performer_id: Some(self.g.dir.practitioners[v.practitioner].id.clone()),
-                    location_id: Some(self.g.dir.locations[v.location].id.clone()),
+                    performer_id: Some(self.g.dir.practitioners[v.practitioner].id),
+                    location_id: Some(self.g.dir.locations[v.location].id),
                     last_updated: v.start + Duration::hours(1),
                 });
                 let vac_admin = Coding::new(CPT, "90471", "Immunization administration");
@@ -1113,12 +1123,12 @@ impl ChartBuilder<'_> {
     }
 
     fn coverages(&mut self) {
-        let primary = self.chart.patient.primary_payer_id.clone();
+        let primary = self.chart.patient.primary_payer_id;
         let start = sub_days(self.g.as_of, i64::from(self.r.range(60, 1500)))
             .max(self.chart.patient.birth_date);
         let mut payers = vec![primary];
         if self.age >= 65 && self.r.percent(22) {
-            payers.push(self.g.dir.payers[PAYER_MEDICAID[0]].id.clone());
+            payers.push(self.g.dir.payers[PAYER_MEDICAID[0]].id);
         }
         for (k, payer_id) in payers.into_iter().enumerate() {
             let member_id = format!(
@@ -1128,7 +1138,7 @@ impl ChartBuilder<'_> {
             );
             self.chart.coverages.push(Coverage {
                 id: self.id(RecordKind::Coverage, k),
-                patient_id: self.pid.clone(),
+                patient_id: self.pid,
                 payer_id,
                 status: "active",
                 order: k as u8 + 1,
@@ -1142,21 +1152,21 @@ impl ChartBuilder<'_> {
     }
 
     fn care(&mut self, visits: &[Visit]) {
-        let pcp_id = self.g.dir.practitioners[self.pcp].id.clone();
+        let pcp_id = self.g.dir.practitioners[self.pcp].id;
         let start = visits[0].start;
         let mut members = vec![CareTeamMember {
-            practitioner_id: pcp_id.clone(),
+            practitioner_id: pcp_id,
             role: CARE_TEAM_PCP.clone(),
         }];
         if let Some(bh) = visits.iter().find(|v| v.bh) {
             members.push(CareTeamMember {
-                practitioner_id: self.g.dir.practitioners[bh.practitioner].id.clone(),
+                practitioner_id: self.g.dir.practitioners[bh.practitioner].id,
                 role: CARE_TEAM_BH.clone(),
             });
         }
         self.chart.care_team.push(CareTeam {
             id: self.id(RecordKind::CareTeam, 0),
-            patient_id: self.pid.clone(),
+            patient_id: self.pid,
             status: "active",
             name: "Primary care team",
             members,
@@ -1168,17 +1178,17 @@ impl ChartBuilder<'_> {
             let Some(desc) = CONDITIONS[ci].goal else {
                 continue;
             };
-            let cond_id = self.chart.conditions[k].id.clone();
+            let cond_id = self.chart.conditions[k].id;
             let ord = self.chart.goals.len();
             let gid = self.id(RecordKind::Goal, ord);
             self.chart.goals.push(Goal {
-                id: gid.clone(),
-                patient_id: self.pid.clone(),
+                id: gid,
+                patient_id: self.pid,
                 lifecycle_status: "active",
                 description: desc,
                 start: start.date(),
                 due: Some(add_days(self.g.as_of, 180)),
-                addresses_condition_id: Some(cond_id.clone()),
+                addresses_condition_id: Some(cond_id),
                 last_updated: start + Duration::hours(1),
             });
             goal_ids.push(gid);
@@ -1187,7 +1197,7 @@ impl ChartBuilder<'_> {
         if !goal_ids.is_empty() {
             self.chart.care_plans.push(CarePlan {
                 id: self.id(RecordKind::CarePlan, 0),
-                patient_id: self.pid.clone(),
+                patient_id: self.pid,
                 status: "active",
                 intent: "plan",
                 title: "Chronic care management plan",
@@ -1208,7 +1218,7 @@ impl ChartBuilder<'_> {
         if let Some(d) = device {
             self.chart.devices.push(Device {
                 id: self.id(RecordKind::Device, 0),
-                patient_id: self.pid.clone(),
+                patient_id: self.pid,
                 device_type: d.clone(),
                 udi: format!(
                     "(01)00{:012}(21)SN{:06}",
@@ -1254,14 +1264,14 @@ impl ChartBuilder<'_> {
             );
             self.chart.documents.push(Document {
                 id: g.id(RecordKind::Document, i, dord),
-                patient_id: self.pid.clone(),
-                encounter_id: Some(v.id.clone()),
+                patient_id: self.pid,
+                encounter_id: Some(v.id),
                 doc_type: DOC_COUNSELING_NOTE.clone(),
                 status: "current",
                 mime_type: "text/plain",
                 title: "Counseling note",
                 text,
-                author_id: g.dir.practitioners[clinician].id.clone(),
+                author_id: g.dir.practitioners[clinician].id,
                 date: v.start + Duration::minutes(30),
                 identifiers: canary_identifier(&Some(label.clone())),
                 part2: Some(label),
@@ -1274,8 +1284,8 @@ impl ChartBuilder<'_> {
             let effective = v.start + Duration::minutes(10);
             self.chart.observations.push(Observation {
                 id: g.id(RecordKind::Observation, i, oord),
-                patient_id: self.pid.clone(),
-                encounter_id: Some(v.id.clone()),
+                patient_id: self.pid,
+                encounter_id: Some(v.id),
                 status: "final",
                 category: ObservationCategory::Laboratory,
                 code: URINE_DRUG_SCREEN.clone(),
@@ -1294,7 +1304,7 @@ impl ChartBuilder<'_> {
                     INTERP_NEG.clone()
                 }),
                 effective,
-                performer_id: Some(g.dir.practitioners[clinician].id.clone()),
+                performer_id: Some(g.dir.practitioners[clinician].id),
                 panel_id: None,
                 note: Some(format!(
                     "Urine drug screen, recovery program. Ref {}",
@@ -1311,9 +1321,9 @@ impl ChartBuilder<'_> {
         let label = g.label(i, RecordKind::Condition, cord, consent);
         let cond_id = g.id(RecordKind::Condition, i, cord);
         self.chart.conditions.push(Condition {
-            id: cond_id.clone(),
-            patient_id: self.pid.clone(),
-            encounter_id: Some(first.id.clone()),
+            id: cond_id,
+            patient_id: self.pid,
+            encounter_id: Some(first.id),
             icd10: def.icd10.clone(),
             snomed: def.snomed.clone(),
             clinical_status: "active",
@@ -1322,7 +1332,7 @@ impl ChartBuilder<'_> {
             onset: sub_days(first.start.date(), i64::from(r.range(30, 2000)))
                 .max(self.chart.patient.birth_date),
             recorded: first.start.date(),
-            asserter_id: g.dir.practitioners[first.practitioner].id.clone(),
+            asserter_id: g.dir.practitioners[first.practitioner].id,
             note: Some(format!(
                 "Diagnosed in the recovery program. Ref {}",
                 label.canary
@@ -1336,13 +1346,13 @@ impl ChartBuilder<'_> {
         let (rx, dosage) = &SUD_MEDICATIONS[*med];
         self.chart.medications.push(MedicationRequest {
             id: g.id(RecordKind::Medication, i, mord),
-            patient_id: self.pid.clone(),
-            encounter_id: Some(first.id.clone()),
+            patient_id: self.pid,
+            encounter_id: Some(first.id),
             rxnorm: rx.clone(),
             status: "active",
             intent: "order",
             authored_on: first.start.date(),
-            prescriber_id: g.dir.practitioners[SUD_CLINICIANS[0]].id.clone(),
+            prescriber_id: g.dir.practitioners[SUD_CLINICIANS[0]].id,
             dosage,
             reason_condition_id: Some(cond_id),
             note: Some(format!(
@@ -1365,7 +1375,7 @@ impl ChartBuilder<'_> {
             .then(|| add_days(granted, i64::from(r.range(10, 300))).min(sub_days(g.as_of, 1)));
         Consent {
             id: g.id(RecordKind::Consent, self.i, 0),
-            patient_id: self.pid.clone(),
+            patient_id: self.pid,
             state,
             status: if state == ConsentState::Granted {
                 "active"
@@ -1395,6 +1405,9 @@ impl ChartBuilder<'_> {
     }
 
     fn finish(mut self) -> Chart {
+        // Program visits are generated after the others; present the visits
+        // in date order. Ids keep their creation ordinals.
+        self.chart.encounters.sort_by_key(|e| e.start);
         let charged: i64 = self
             .chart
             .charges
@@ -1412,7 +1425,7 @@ impl ChartBuilder<'_> {
                 SlidingFeeClass::FullPay => (0, 85),
             }
         } else {
-            (35, 60 + self.r.below(5) as i64 * 2)
+            (35, 55 + self.r.below(5) as i64 * 2)
         };
         let adjustments = charged * adjust_pct / 100;
         let payments = charged * paid_pct / 100;
@@ -1426,6 +1439,27 @@ impl ChartBuilder<'_> {
     }
 }
 
+/// Visits are numbered `(patient + 1) * 10_000 + ordinal` (ordinals stay below
+/// 4096); visits created in the overlay use `5_000 + ordinal`.
+pub fn visit_number(patient: u32, ordinal: usize) -> u64 {
+    (u64::from(patient) + 1) * 10_000 + ordinal as u64
+}
+
+pub const OVERLAY_VISIT_BASE: usize = 5_000;
+
+/// Inverse of [`visit_number`]: (patient, ordinal, created in the overlay).
+pub fn visit_number_parts(v: u64) -> Option<(u32, usize, bool)> {
+    let low = (v % 10_000) as usize;
+    let patient = u32::try_from((v / 10_000).checked_sub(1)?).ok()?;
+    match low {
+        0..=0xFFF => Some((patient, low, false)),
+        OVERLAY_VISIT_BASE.. if low - OVERLAY_VISIT_BASE <= 0xFFF => {
+            Some((patient, low - OVERLAY_VISIT_BASE, true))
+        }
+        _ => None,
+    }
+}
+
 /// Build a consent record for a state set at run time (the overlay's `set_consent`).
 pub fn runtime_consent(g: &Generator, patient: &Patient, state: ConsentState, on: Date) -> Consent {
     let b = ChartBuilder {
@@ -1433,7 +1467,7 @@ pub fn runtime_consent(g: &Generator, patient: &Patient, state: ConsentState, on
         i: patient.index.0,
         r: Rng::new(0),
         age: 0,
-        pid: patient.id.clone(),
+        pid: patient.id,
         pcp: 0,
         chart: Generator::empty_chart(patient.clone()),
         condition_defs: Vec::new(),

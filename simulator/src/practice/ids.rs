@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::guid::Guid;
 use super::rng::{hash2, mix, unmix};
 
 /// What a GUID names. The numeric codes are part of the id format: never renumber.
@@ -125,6 +126,14 @@ fn push_hex(out: &mut String, value: u64, digits: u32) {
     }
 }
 
+fn write_hex(out: &mut [u8], value: u64) {
+    let digits = out.len() as u32;
+    for (k, o) in out.iter_mut().enumerate() {
+        let shift = (digits - 1 - k as u32) * 4;
+        *o = HEX[((value >> shift) & 0xF) as usize];
+    }
+}
+
 fn hex_val(b: u8) -> Option<u64> {
     match b {
         b'0'..=b'9' => Some(u64::from(b - b'0')),
@@ -164,21 +173,19 @@ impl IdKeys {
     }
 
     /// Format a GUID `cccccccc-kkkk-4ooo-8sss-pppppppppppp`.
-    pub fn guid(&self, kind: RecordKind, index: u64, ordinal: u16, overlay: bool) -> String {
+    pub fn guid(&self, kind: RecordKind, index: u64, ordinal: u16, overlay: bool) -> Guid {
         debug_assert!(ordinal <= MAX_ORDINAL && index <= MAX_INDEX);
         let spare = if overlay { OVERLAY_FLAG } else { 0 };
         let k = kind as u16;
-        let mut s = String::with_capacity(36);
-        push_hex(&mut s, self.check(k, index, ordinal, spare), 8);
-        s.push('-');
-        push_hex(&mut s, u64::from(k), 4);
-        s.push_str("-4");
-        push_hex(&mut s, u64::from(ordinal & MAX_ORDINAL), 3);
-        s.push_str("-8");
-        push_hex(&mut s, u64::from(spare), 3);
-        s.push('-');
-        push_hex(&mut s, index & MAX_INDEX, 12);
-        s
+        let mut b = [b'-'; 36];
+        write_hex(&mut b[0..8], self.check(k, index, ordinal, spare));
+        write_hex(&mut b[9..13], u64::from(k));
+        b[14] = b'4';
+        write_hex(&mut b[15..18], u64::from(ordinal & MAX_ORDINAL));
+        b[19] = b'8';
+        write_hex(&mut b[20..23], u64::from(spare));
+        write_hex(&mut b[24..36], index & MAX_INDEX);
+        Guid::from_ascii(b)
     }
 
     /// Decode and verify a GUID. Never panics; `None` for anything not minted by this seed.
@@ -343,7 +350,7 @@ mod tests {
             (RecordKind::Observation, 999_999, 17, false)
         );
         assert!(IdKeys::new(43).decode_guid(&g).is_none());
-        let mut forged = g.clone();
+        let mut forged = g.to_string();
         forged.replace_range(35..36, if g.ends_with('f') { "e" } else { "f" });
         assert!(k.decode_guid(&forged).is_none());
     }

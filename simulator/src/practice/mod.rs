@@ -12,6 +12,7 @@
 mod catalog;
 mod directory;
 mod generate;
+mod guid;
 pub mod ids;
 mod model;
 mod overlay;
@@ -29,8 +30,8 @@ pub use generate::{PART2_BASIS_POINTS, PRACTICE_OFFSET};
 pub use ids::{CANARY_LEN, CANARY_PREFIX, RecordKind, npi_is_valid};
 pub use model::*;
 pub use overlay::{
-    AppointmentPatch, NewAppointment, NewCharge, NewImmunization, NewObservation, NewPatient,
-    PatientPatch,
+    AppointmentPatch, NewAppointment, NewCharge, NewEncounter, NewImmunization, NewObservation,
+    NewPatient, PatientPatch,
 };
 
 use generate::Generator;
@@ -43,6 +44,7 @@ pub struct PracticeConfig {
     /// Number of generated patients.
     pub patients: u32,
     /// The practice's "today"; every generated date is relative to it.
+    #[serde(serialize_with = "serialize_date")]
     pub as_of: Date,
 }
 
@@ -56,17 +58,47 @@ impl Default for PracticeConfig {
     }
 }
 
+fn serialize_date<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(d)
+}
+
 /// 2026-07-01: fixed so that output never depends on wall time.
 pub const DEFAULT_AS_OF: Date = match Date::from_calendar_date(2026, Month::July, 1) {
     Ok(d) => d,
     Err(_) => panic!("valid date"),
 };
 
+/// Any patient-scoped record, as returned by [`Practice::record`].
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", content = "record", rename_all = "snake_case")]
+// Returned one at a time, never stored in bulk: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum Record {
+    Patient(Patient),
+    Encounter(Encounter),
+    Condition(Condition),
+    Medication(MedicationRequest),
+    Allergy(Allergy),
+    Observation(Observation),
+    LabPanel(LabPanel),
+    Immunization(Immunization),
+    Procedure(Procedure),
+    Document(Document),
+    Appointment(Appointment),
+    Charge(Charge),
+    Coverage(Coverage),
+    CarePlan(CarePlan),
+    CareTeam(CareTeam),
+    Goal(Goal),
+    Device(Device),
+    Consent(Consent),
+}
+
 /// A Part 2 record's canary, as listed by [`Practice::canaries_of`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CanaryRecord {
     pub kind: RecordKind,
-    pub record_id: String,
+    pub record_id: Guid,
     pub canary: String,
 }
 
@@ -177,12 +209,15 @@ impl Practice {
 
     /// Demographics with the overlay applied.
     pub fn patient(&self, i: PatientIndex) -> Option<Patient> {
-        let ov = self.inner.overlay.read();
-        if let Some(p) = ov.patient(self.inner.cfg.patients, i) {
-            return Some(p.clone());
+        self.patient_in(&self.inner.overlay.read(), i)
+    }
+
+    /// A patient as seen through an overlay the caller already holds locked.
+    fn patient_in(&self, ov: &Overlay, i: PatientIndex) -> Option<Patient> {
+        match ov.patient(self.inner.cfg.patients, i) {
+            Some(p) => Some(p.clone()),
+            None => self.is_generated(i).then(|| self.g().patient(i.0)),
         }
-        drop(ov);
-        self.is_generated(i).then(|| self.g().patient(i.0))
     }
 
     /// Every record of one patient, overlay applied.
@@ -222,6 +257,31 @@ impl Practice {
         self.existing(u64::from(ids::person_number_to_index(pn.trim())?))
     }
 
+    /// O(1): a numeric visit number (HL7 PV1-19) → (patient, encounter id).
+    /// Like `find_record`, this decodes; `record()` confirms existence.
+    pub fn find_encounter_by_visit_number(&self, v: &str) -> Option<(PatientIndex, Guid)> {
+        let v: u64 = v.trim().parse().ok()?;
+        let (patient, ordinal, overlay) = generate::visit_number_parts(v)?;
+        let i = self.existing(u64::from(patient))?;
+        if overlay {
+            let issued = self
+                .inner
+                .overlay
+                .read()
+                .issued(i, RecordKind::Encounter, ordinal as u16);
+            let id = self.g().keys.guid(
+                RecordKind::Encounter,
+                u64::from(patient),
+                ordinal as u16,
+                true,
+            );
+            issued.then_some((i, id))
+        } else {
+            self.is_generated(i)
+                .then(|| (i, self.g().id(RecordKind::Encounter, patient, ordinal)))
+        }
+    }
+
     /// Any record GUID → (patient, kind, ordinal), by decoding. Rejects ids
     /// not minted by this seed, for patients or entities that do not exist,
     /// and overlay ids that were never issued.
@@ -258,6 +318,62 @@ impl Practice {
             patient: Some(patient),
             ordinal: u32::from(p.ordinal),
             overlay: p.overlay,
+        })
+    }
+
+    /// Fetch any patient-scoped record by id (overlay applied). Unlike
+    /// [`Practice::find_record`], which only decodes, this confirms the
+    /// record exists; it costs one chart generation (microseconds).
+    pub fn record(&self, id: &str) -> Option<Record> {
+        let r = self.find_record(id)?;
+        let i = r.patient?;
+        if r.kind == RecordKind::Patient {
+            return self.patient(i).map(Record::Patient);
+        }
+        let c = self.chart(i)?;
+        macro_rules! take {
+            ($field:expr, $variant:ident) => {
+                $field
+                    .into_iter()
+                    .find(|x| x.id == id)
+                    .map(Record::$variant)
+            };
+        }
+        match r.kind {
+            RecordKind::Encounter => take!(c.encounters, Encounter),
+            RecordKind::Condition => take!(c.conditions, Condition),
+            RecordKind::Medication => take!(c.medications, Medication),
+            RecordKind::Allergy => take!(c.allergies, Allergy),
+            RecordKind::Observation => take!(c.observations, Observation),
+            RecordKind::LabPanel => take!(c.lab_panels, LabPanel),
+            RecordKind::Immunization => take!(c.immunizations, Immunization),
+            RecordKind::Procedure => take!(c.procedures, Procedure),
+            RecordKind::Document => take!(c.documents, Document),
+            RecordKind::Appointment => take!(c.appointments, Appointment),
+            RecordKind::Charge => take!(c.charges, Charge),
+            RecordKind::Coverage => take!(c.coverages, Coverage),
+            RecordKind::CarePlan => take!(c.care_plans, CarePlan),
+            RecordKind::CareTeam => take!(c.care_team, CareTeam),
+            RecordKind::Goal => take!(c.goals, Goal),
+            RecordKind::Device => take!(c.devices, Device),
+            RecordKind::Consent => take!(c.consent, Consent),
+            _ => None,
+        }
+    }
+
+    /// Appointments of every patient dated `from..=to`, in patient order.
+    /// Lazy, but it generates each patient's chart: O(patients).
+    pub fn appointments_between(
+        &self,
+        from: Date,
+        to: Date,
+    ) -> impl Iterator<Item = Appointment> + '_ {
+        self.patient_indices().flat_map(move |i| {
+            self.chart(i)
+                .map(|c| c.appointments)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(move |a| (from..=to).contains(&a.appointment_date))
         })
     }
 
@@ -345,8 +461,9 @@ impl Practice {
         i: PatientIndex,
         f: impl FnOnce(&mut Overlay, &Generator, &Patient, u64) -> R,
     ) -> Option<R> {
-        let patient = self.patient(i)?;
+        // Read and write under one lock so concurrent writers never lose updates.
         let mut ov = self.inner.overlay.write();
+        let patient = self.patient_in(&ov, i)?;
         let gen_no = self.bump();
         Some(f(&mut ov, self.g(), &patient, gen_no))
     }
@@ -358,10 +475,17 @@ impl Practice {
     }
 
     pub fn update_patient(&self, i: PatientIndex, patch: PatientPatch) -> Option<Patient> {
-        let current = self.patient(i)?;
-        let mut ov = self.inner.overlay.write();
-        let gen_no = self.bump();
-        Some(ov.update_patient(self.g(), self.inner.cfg.patients, current, patch, gen_no))
+        let generated = self.inner.cfg.patients;
+        self.write_for(i, |ov, g, current, gen_no| {
+            ov.update_patient(g, generated, current.clone(), patch, gen_no)
+        })
+    }
+
+    /// A visit created at run time (Enterprise `POST …/chart/encounters`, ADT A04).
+    pub fn add_encounter(&self, i: PatientIndex, e: NewEncounter) -> Option<Encounter> {
+        self.write_for(i, |ov, g, patient, gen_no| {
+            ov.add_encounter(g, patient, e, gen_no)
+        })
     }
 
     pub fn add_observation(&self, i: PatientIndex, o: NewObservation) -> Option<Observation> {
@@ -383,12 +507,15 @@ impl Practice {
             return None;
         }
         let patient = r.patient?;
-        let current = self
-            .chart(patient)?
-            .appointments
-            .into_iter()
-            .find(|a| a.id == id)?;
         let mut ov = self.inner.overlay.write();
+        let current = match ov.appointment(patient, id) {
+            Some(a) => a.clone(),
+            None if self.is_generated(patient) => {
+                let chart = self.g().chart(self.g().patient(patient.0));
+                chart.appointments.into_iter().find(|a| a.id == id)?
+            }
+            None => return None,
+        };
         let gen_no = self.bump();
         Some(ov.update_appointment(self.g(), patient, current, patch, gen_no))
     }
@@ -447,11 +574,11 @@ impl Practice {
 /// The canaries of every Part 2 record in a chart.
 pub fn chart_canaries(c: &Chart) -> Vec<CanaryRecord> {
     let mut out = Vec::new();
-    let mut push = |kind, id: &str, label: &Option<Part2Label>| {
+    let mut push = |kind, id: &Guid, label: &Option<Part2Label>| {
         if let Some(l) = label {
             out.push(CanaryRecord {
                 kind,
-                record_id: id.to_string(),
+                record_id: *id,
                 canary: l.canary.clone(),
             });
         }

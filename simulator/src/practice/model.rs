@@ -6,7 +6,11 @@ use std::borrow::Cow;
 use serde::{Serialize, Serializer};
 use time::{Date, OffsetDateTime};
 
+pub use super::guid::Guid;
 use super::ids::RecordKind;
+
+// Dates serialise as ISO 8601 (`2026-07-01`), instants as RFC 3339.
+time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
 
 /// Index of a patient in the practice: generated patients are `0..config.patients`,
 /// overlay-created ones follow.
@@ -114,7 +118,7 @@ pub struct Address {
 pub struct Enterprise {
     /// 5-digit zero-padded, e.g. `00001`.
     pub id: String,
-    pub guid: String,
+    pub guid: Guid,
     pub name: &'static str,
     pub practices: Vec<PracticeSite>,
 }
@@ -123,7 +127,7 @@ pub struct Enterprise {
 pub struct PracticeSite {
     /// 4-digit zero-padded, e.g. `0001`.
     pub id: String,
-    pub guid: String,
+    pub guid: Guid,
     pub name: &'static str,
     pub kind: PracticeKind,
     pub tax_id: String,
@@ -140,7 +144,7 @@ pub enum PracticeKind {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Location {
-    pub id: String,
+    pub id: Guid,
     pub name: &'static str,
     pub practice_id: String,
     pub address: Address,
@@ -150,7 +154,7 @@ pub struct Location {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Practitioner {
-    pub id: String,
+    pub id: Guid,
     pub npi: String,
     pub family: &'static str,
     pub given: &'static str,
@@ -161,7 +165,8 @@ pub struct Practitioner {
     /// NUCC taxonomy code.
     pub taxonomy: Coding,
     pub practice_id: String,
-    pub location_id: String,
+    pub location_id: Guid,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -176,7 +181,7 @@ pub enum PayerKind {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Payer {
-    pub id: String,
+    pub id: Guid,
     pub name: &'static str,
     pub kind: PayerKind,
     /// Payer id as used on claims.
@@ -205,7 +210,7 @@ pub enum SlidingFeeClass {
 /// A scheduling event (NextGen `eventId`/`eventName`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Event {
-    pub id: String,
+    pub id: Guid,
     pub name: &'static str,
     pub duration_minutes: u16,
 }
@@ -263,7 +268,7 @@ pub struct UdsStatus {
 pub struct Patient {
     pub index: PatientIndex,
     /// GUID; FHIR `Patient.id` = Enterprise `personId` = this.
-    pub id: String,
+    pub id: Guid,
     /// 12-digit zero-padded person number (HL7 PID-2).
     pub person_number: String,
     /// Numeric MRN (HL7 PID-3 `<mrn>^^^NextGen^MRN`).
@@ -275,6 +280,7 @@ pub struct Patient {
     pub name: HumanName,
     pub sex: Sex,
     pub gender_identity: Coding,
+    #[serde(with = "iso_date")]
     pub birth_date: Date,
     pub address: Address,
     pub phone: String,
@@ -286,12 +292,13 @@ pub struct Patient {
     pub sdoh: Vec<SdohAnswer>,
     pub sliding_fee: SlidingFee,
     pub uds: UdsStatus,
-    pub primary_payer_id: String,
-    pub pcp_id: String,
+    pub primary_payer_id: Guid,
+    pub pcp_id: Guid,
     pub deceased: bool,
     /// Whether the patient has 42 CFR Part 2 records.
     pub part2: bool,
     pub created_in_overlay: bool,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -299,76 +306,89 @@ pub struct Patient {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Encounter {
-    pub id: String,
-    pub patient_id: String,
+    pub id: Guid,
+    pub patient_id: Guid,
+    /// Numeric visit number (HL7 PV1-19, NextGen encounter number); O(1)
+    /// invertible with [`super::Practice::find_encounter_by_visit_number`].
+    pub visit_number: u64,
     pub status: &'static str,
     /// Always AMB (v3-ActCode).
     pub class: Coding,
     pub encounter_type: Coding,
     pub reason: Coding,
+    #[serde(with = "time::serde::rfc3339")]
     pub start: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
     pub end: OffsetDateTime,
     pub practice_id: String,
-    pub location_id: String,
-    pub practitioner_id: String,
+    pub location_id: Guid,
+    pub practitioner_id: Guid,
     /// CPT E/M (or psychotherapy) code.
     pub cpt: Coding,
     pub behavioral_health_program: Option<&'static str>,
     pub text: Option<String>,
     pub identifiers: Vec<Identifier>,
     pub part2: Option<Part2Label>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Condition {
-    pub id: String,
-    pub patient_id: String,
-    pub encounter_id: Option<String>,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub encounter_id: Option<Guid>,
     pub icd10: Coding,
     pub snomed: Coding,
     pub clinical_status: &'static str,
     pub verification_status: &'static str,
     pub category: &'static str,
+    #[serde(with = "iso_date")]
     pub onset: Date,
+    #[serde(with = "iso_date")]
     pub recorded: Date,
-    pub asserter_id: String,
+    pub asserter_id: Guid,
     pub note: Option<String>,
     pub identifiers: Vec<Identifier>,
     pub part2: Option<Part2Label>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MedicationRequest {
-    pub id: String,
-    pub patient_id: String,
-    pub encounter_id: Option<String>,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub encounter_id: Option<Guid>,
     pub rxnorm: Coding,
     pub status: &'static str,
     pub intent: &'static str,
+    #[serde(with = "iso_date")]
     pub authored_on: Date,
-    pub prescriber_id: String,
+    pub prescriber_id: Guid,
     pub dosage: &'static str,
-    pub reason_condition_id: Option<String>,
+    pub reason_condition_id: Option<Guid>,
     pub note: Option<String>,
     pub identifiers: Vec<Identifier>,
     pub part2: Option<Part2Label>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Allergy {
-    pub id: String,
-    pub patient_id: String,
+    pub id: Guid,
+    pub patient_id: Guid,
     pub code: Coding,
     pub category: &'static str,
     pub reaction: Coding,
     pub severity: &'static str,
     pub criticality: &'static str,
     pub clinical_status: &'static str,
+    #[serde(with = "iso_date")]
     pub recorded: Date,
-    pub recorder_id: String,
+    pub recorder_id: Guid,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -417,9 +437,9 @@ pub struct ObservationComponent {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Observation {
-    pub id: String,
-    pub patient_id: String,
-    pub encounter_id: Option<String>,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub encounter_id: Option<Guid>,
     pub status: &'static str,
     pub category: ObservationCategory,
     pub code: Coding,
@@ -428,85 +448,97 @@ pub struct Observation {
     pub reference_range: Option<ReferenceRange>,
     /// v3-ObservationInterpretation: N, H, L, A, POS, NEG.
     pub interpretation: Option<Coding>,
+    #[serde(with = "time::serde::rfc3339")]
     pub effective: OffsetDateTime,
-    pub performer_id: Option<String>,
+    pub performer_id: Option<Guid>,
     /// The lab panel this result belongs to.
-    pub panel_id: Option<String>,
+    pub panel_id: Option<Guid>,
     pub note: Option<String>,
     pub identifiers: Vec<Identifier>,
     pub part2: Option<Part2Label>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
 /// A DiagnosticReport-like lab panel grouping result observations.
 #[derive(Debug, Clone, Serialize)]
 pub struct LabPanel {
-    pub id: String,
-    pub patient_id: String,
-    pub encounter_id: Option<String>,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub encounter_id: Option<Guid>,
     pub code: Coding,
     pub status: &'static str,
+    #[serde(with = "time::serde::rfc3339")]
     pub effective: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
     pub issued: OffsetDateTime,
-    pub performer_id: String,
-    pub result_ids: Vec<String>,
+    pub performer_id: Guid,
+    pub result_ids: Vec<Guid>,
     pub accession: String,
     pub part2: Option<Part2Label>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Immunization {
-    pub id: String,
-    pub patient_id: String,
-    pub encounter_id: Option<String>,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub encounter_id: Option<Guid>,
     pub cvx: Coding,
     pub status: &'static str,
+    #[serde(with = "iso_date")]
     pub occurrence: Date,
     pub lot_number: String,
     pub manufacturer: Cow<'static, str>,
-    pub performer_id: Option<String>,
-    pub location_id: Option<String>,
+    pub performer_id: Option<Guid>,
+    pub location_id: Option<Guid>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Procedure {
-    pub id: String,
-    pub patient_id: String,
-    pub encounter_id: Option<String>,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub encounter_id: Option<Guid>,
     pub cpt: Coding,
     pub snomed: Coding,
     pub status: &'static str,
+    #[serde(with = "time::serde::rfc3339")]
     pub performed: OffsetDateTime,
-    pub performer_id: String,
+    pub performer_id: Guid,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Document {
-    pub id: String,
-    pub patient_id: String,
-    pub encounter_id: Option<String>,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub encounter_id: Option<Guid>,
     /// LOINC document type, e.g. 11506-3 progress note.
     pub doc_type: Coding,
     pub status: &'static str,
     pub mime_type: &'static str,
     pub title: &'static str,
     pub text: String,
-    pub author_id: String,
+    pub author_id: Guid,
+    #[serde(with = "time::serde::rfc3339")]
     pub date: OffsetDateTime,
     pub identifiers: Vec<Identifier>,
     pub part2: Option<Part2Label>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Appointment {
-    pub id: String,
-    pub patient_id: String,
-    pub event_id: String,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub event_id: Guid,
     pub event_name: Cow<'static, str>,
+    #[serde(with = "iso_date")]
     pub appointment_date: Date,
     pub begin_time: ClockTime,
     pub end_time: ClockTime,
@@ -516,9 +548,10 @@ pub struct Appointment {
     pub is_rescheduled: bool,
     pub is_no_show: bool,
     pub practice_id: String,
-    pub location_id: String,
-    pub rendering_provider_id: String,
-    pub encounter_id: Option<String>,
+    pub location_id: Guid,
+    pub rendering_provider_id: Guid,
+    pub encounter_id: Option<Guid>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -548,16 +581,18 @@ pub enum ChargeStatus {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Charge {
-    pub id: String,
-    pub patient_id: String,
-    pub encounter_id: Option<String>,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub encounter_id: Option<Guid>,
     pub cpt: Coding,
     pub units: u16,
     pub amount_cents: i64,
+    #[serde(with = "iso_date")]
     pub service_date: Date,
     pub status: ChargeStatus,
-    pub rendering_provider_id: Option<String>,
-    pub payer_id: Option<String>,
+    pub rendering_provider_id: Option<Guid>,
+    pub payer_id: Option<Guid>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
@@ -571,75 +606,85 @@ pub struct AccountBalance {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Coverage {
-    pub id: String,
-    pub patient_id: String,
-    pub payer_id: String,
+    pub id: Guid,
+    pub patient_id: Guid,
+    pub payer_id: Guid,
     pub status: &'static str,
     /// 1 = primary.
     pub order: u8,
     pub member_id: String,
     pub relationship: &'static str,
+    #[serde(with = "iso_date")]
     pub period_start: Date,
+    #[serde(with = "iso_date::option")]
     pub period_end: Option<Date>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CarePlan {
-    pub id: String,
-    pub patient_id: String,
+    pub id: Guid,
+    pub patient_id: Guid,
     pub status: &'static str,
     pub intent: &'static str,
     pub title: &'static str,
+    #[serde(with = "iso_date")]
     pub period_start: Date,
-    pub author_id: String,
-    pub addresses_condition_ids: Vec<String>,
-    pub goal_ids: Vec<String>,
+    pub author_id: Guid,
+    pub addresses_condition_ids: Vec<Guid>,
+    pub goal_ids: Vec<Guid>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CareTeamMember {
-    pub practitioner_id: String,
+    pub practitioner_id: Guid,
     pub role: Coding,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CareTeam {
-    pub id: String,
-    pub patient_id: String,
+    pub id: Guid,
+    pub patient_id: Guid,
     pub status: &'static str,
     pub name: &'static str,
     pub members: Vec<CareTeamMember>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Goal {
-    pub id: String,
-    pub patient_id: String,
+    pub id: Guid,
+    pub patient_id: Guid,
     pub lifecycle_status: &'static str,
     pub description: &'static str,
+    #[serde(with = "iso_date")]
     pub start: Date,
+    #[serde(with = "iso_date::option")]
     pub due: Option<Date>,
-    pub addresses_condition_id: Option<String>,
+    pub addresses_condition_id: Option<Guid>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Device {
-    pub id: String,
-    pub patient_id: String,
+    pub id: Guid,
+    pub patient_id: Guid,
     pub device_type: Coding,
     pub udi: String,
     pub status: &'static str,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Consent {
-    pub id: String,
-    pub patient_id: String,
+    pub id: Guid,
+    pub patient_id: Guid,
     /// Granted → active, Revoked → inactive. An absent consent has no record.
     pub state: ConsentState,
     pub status: &'static str,
@@ -653,10 +698,14 @@ pub struct Consent {
     pub source_practice_id: String,
     /// Recipients the patient consented to.
     pub recipients: Vec<ConsentRecipient>,
+    #[serde(with = "iso_date")]
     pub date_granted: Date,
+    #[serde(with = "iso_date::option")]
     pub revoked_on: Option<Date>,
+    #[serde(with = "iso_date::option")]
     pub period_end: Option<Date>,
     pub part2: Option<Part2Label>,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_updated: OffsetDateTime,
 }
 

@@ -9,10 +9,14 @@ use std::collections::BTreeMap;
 use time::{Date, Duration, OffsetDateTime, Time};
 
 use super::catalog::{
-    BCP47, GENDER_ASKU, GENDER_FEMALE, GENDER_MALE, MARITAL_STATUS, NOT_HISPANIC, NULL_FLAVOR,
+    BCP47, ENCOUNTER_CLASS_AMB, GENDER_ASKU, GENDER_FEMALE, GENDER_MALE, MARITAL_STATUS,
+    NOT_HISPANIC, NULL_FLAVOR,
 };
 use super::directory::{PAYER_SELF, PRACTICE_PRIMARY};
-use super::generate::{Generator, PRACTICE_OFFSET, runtime_consent};
+use super::generate::{
+    Generator, OVERLAY_VISIT_BASE, PRACTICE_OFFSET, runtime_consent, visit_number,
+};
+use super::guid::Guid;
 use super::ids::{IdKeys, RecordKind, person_number};
 use super::model::*;
 
@@ -67,36 +71,51 @@ pub struct PatientPatch {
     pub email: Option<Option<String>>,
     pub language: Option<Coding>,
     pub marital_status: Option<Coding>,
-    pub pcp_id: Option<String>,
-    pub primary_payer_id: Option<String>,
+    pub pcp_id: Option<Guid>,
+    pub primary_payer_id: Option<Guid>,
     pub deceased: Option<bool>,
     pub external_ids: Option<Vec<ExternalId>>,
+}
+
+/// A visit created at run time.
+#[derive(Debug, Clone)]
+pub struct NewEncounter {
+    pub status: &'static str,
+    pub encounter_type: Coding,
+    pub reason: Coding,
+    pub start: OffsetDateTime,
+    pub end: OffsetDateTime,
+    /// 4-digit practice id.
+    pub practice_id: String,
+    pub location_id: Guid,
+    pub practitioner_id: Guid,
+    pub cpt: Coding,
 }
 
 /// An observation from an inbound ORU or an Enterprise lab result.
 #[derive(Debug, Clone)]
 pub struct NewObservation {
-    pub encounter_id: Option<String>,
+    pub encounter_id: Option<Guid>,
     pub category: ObservationCategory,
     pub code: Coding,
     pub value: ObservationValue,
     pub reference_range: Option<ReferenceRange>,
     pub interpretation: Option<Coding>,
     pub effective: OffsetDateTime,
-    pub performer_id: Option<String>,
+    pub performer_id: Option<Guid>,
     pub note: Option<String>,
     pub status: &'static str,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewAppointment {
-    pub event_id: String,
+    pub event_id: Guid,
     pub event_name: Cow<'static, str>,
     pub date: Date,
     pub begin_time: ClockTime,
     pub duration_minutes: u16,
-    pub location_id: String,
-    pub rendering_provider_id: String,
+    pub location_id: Guid,
+    pub rendering_provider_id: Guid,
     /// 4-digit practice id.
     pub practice_id: String,
 }
@@ -110,9 +129,9 @@ pub struct AppointmentPatch {
     pub is_cancelled: Option<bool>,
     pub is_rescheduled: Option<bool>,
     pub is_no_show: Option<bool>,
-    pub location_id: Option<String>,
-    pub rendering_provider_id: Option<String>,
-    pub encounter_id: Option<Option<String>>,
+    pub location_id: Option<Guid>,
+    pub rendering_provider_id: Option<Guid>,
+    pub encounter_id: Option<Option<Guid>>,
 }
 
 #[derive(Debug, Clone)]
@@ -121,26 +140,27 @@ pub struct NewImmunization {
     pub occurrence: Date,
     pub lot_number: String,
     pub manufacturer: Cow<'static, str>,
-    pub performer_id: Option<String>,
-    pub location_id: Option<String>,
-    pub encounter_id: Option<String>,
+    pub performer_id: Option<Guid>,
+    pub location_id: Option<Guid>,
+    pub encounter_id: Option<Guid>,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewCharge {
-    pub encounter_id: Option<String>,
+    pub encounter_id: Option<Guid>,
     pub cpt: Coding,
     pub units: u16,
     pub amount_cents: i64,
     pub service_date: Date,
-    pub rendering_provider_id: Option<String>,
-    pub payer_id: Option<String>,
+    pub rendering_provider_id: Option<Guid>,
+    pub payer_id: Option<Guid>,
 }
 
 #[derive(Debug, Default)]
 pub struct Overlay {
     pub created: Vec<Patient>,
     pub patched: BTreeMap<u32, Patient>,
+    pub encounters: BTreeMap<u32, Vec<Encounter>>,
     pub observations: BTreeMap<u32, Vec<Observation>>,
     /// Appointments created at run time.
     pub appointments: BTreeMap<u32, Vec<Appointment>>,
@@ -160,7 +180,7 @@ fn stamp(g: &Generator, gen_no: u64) -> OffsetDateTime {
         + Duration::seconds(gen_no.min(1 << 40) as i64)
 }
 
-fn overlay_id(keys: &IdKeys, kind: RecordKind, patient: PatientIndex, ordinal: usize) -> String {
+fn overlay_id(keys: &IdKeys, kind: RecordKind, patient: PatientIndex, ordinal: usize) -> Guid {
     keys.guid(kind, u64::from(patient.0), ordinal.min(0xFFF) as u16, true)
 }
 
@@ -173,10 +193,18 @@ impl Overlay {
         }
     }
 
+    /// The overlay's current version of an appointment (created or edited).
+    pub fn appointment(&self, p: PatientIndex, id: &str) -> Option<&Appointment> {
+        let created = self.appointments.get(&p.0).into_iter().flatten();
+        let edited = self.appointment_edits.get(&p.0).into_iter().flatten();
+        created.chain(edited).find(|a| a.id == id)
+    }
+
     /// Whether an overlay id `(patient, kind, ordinal)` was handed out.
     pub fn issued(&self, p: PatientIndex, kind: RecordKind, ordinal: u16) -> bool {
         let n = match kind {
             RecordKind::Patient => usize::from(self.created.iter().any(|c| c.index == p)),
+            RecordKind::Encounter => self.encounters.get(&p.0).map_or(0, Vec::len),
             RecordKind::Observation => self.observations.get(&p.0).map_or(0, Vec::len),
             RecordKind::Appointment => self.appointments.get(&p.0).map_or(0, Vec::len),
             RecordKind::Immunization => self.immunizations.get(&p.0).map_or(0, Vec::len),
@@ -244,8 +272,8 @@ impl Overlay {
                 public_housing: false,
                 school_based: false,
             },
-            primary_payer_id: g.dir.payers[PAYER_SELF].id.clone(),
-            pcp_id: g.dir.practitioners[pcp].id.clone(),
+            primary_payer_id: g.dir.payers[PAYER_SELF].id,
+            pcp_id: g.dir.practitioners[pcp].id,
             deceased: false,
             part2: false,
             created_in_overlay: true,
@@ -283,6 +311,39 @@ impl Overlay {
         p
     }
 
+    pub fn add_encounter(
+        &mut self,
+        g: &Generator,
+        patient: &Patient,
+        e: NewEncounter,
+        gen_no: u64,
+    ) -> Encounter {
+        let list = self.encounters.entry(patient.index.0).or_default();
+        let ord = list.len();
+        let enc = Encounter {
+            id: overlay_id(&g.keys, RecordKind::Encounter, patient.index, ord),
+            patient_id: patient.id,
+            visit_number: visit_number(patient.index.0, OVERLAY_VISIT_BASE + ord),
+            status: e.status,
+            class: ENCOUNTER_CLASS_AMB.clone(),
+            encounter_type: e.encounter_type,
+            reason: e.reason,
+            start: e.start,
+            end: e.end,
+            practice_id: e.practice_id,
+            location_id: e.location_id,
+            practitioner_id: e.practitioner_id,
+            cpt: e.cpt,
+            behavioral_health_program: None,
+            text: None,
+            identifiers: Vec::new(),
+            part2: None,
+            last_updated: stamp(g, gen_no),
+        };
+        list.push(enc.clone());
+        enc
+    }
+
     pub fn add_observation(
         &mut self,
         g: &Generator,
@@ -293,7 +354,7 @@ impl Overlay {
         let list = self.observations.entry(patient.index.0).or_default();
         let obs = Observation {
             id: overlay_id(&g.keys, RecordKind::Observation, patient.index, list.len()),
-            patient_id: patient.id.clone(),
+            patient_id: patient.id,
             encounter_id: o.encounter_id,
             status: o.status,
             category: o.category,
@@ -324,7 +385,7 @@ impl Overlay {
         let list = self.appointments.entry(patient.index.0).or_default();
         let appt = Appointment {
             id: overlay_id(&g.keys, RecordKind::Appointment, patient.index, list.len()),
-            patient_id: patient.id.clone(),
+            patient_id: patient.id,
             event_id: a.event_id,
             event_name: a.event_name,
             appointment_date: a.date,
@@ -387,7 +448,7 @@ impl Overlay {
         let list = self.immunizations.entry(patient.index.0).or_default();
         let rec = Immunization {
             id: overlay_id(&g.keys, RecordKind::Immunization, patient.index, list.len()),
-            patient_id: patient.id.clone(),
+            patient_id: patient.id,
             encounter_id: im.encounter_id,
             cvx: im.cvx,
             status: "completed",
@@ -412,7 +473,7 @@ impl Overlay {
         let n = self.charges.iter().filter(|x| x.0 == patient.index).count();
         let charge = Charge {
             id: overlay_id(&g.keys, RecordKind::Charge, patient.index, n),
-            patient_id: patient.id.clone(),
+            patient_id: patient.id,
             encounter_id: c.encounter_id,
             cpt: c.cpt,
             units: c.units,
@@ -443,6 +504,10 @@ impl Overlay {
     /// Layer this overlay onto a chart built by the generator.
     pub fn apply(&self, g: &Generator, chart: &mut Chart) {
         let i = chart.patient.index.0;
+        if let Some(encs) = self.encounters.get(&i) {
+            chart.encounters.extend(encs.iter().cloned());
+            chart.encounters.sort_by_key(|e| e.start);
+        }
         if let Some(obs) = self.observations.get(&i) {
             chart.observations.extend(obs.iter().cloned());
         }

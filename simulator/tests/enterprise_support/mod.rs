@@ -161,6 +161,7 @@ impl Nge {
             .patient(simulator::practice::PatientIndex(i))
             .expect("patient")
             .id
+            .to_string()
     }
 
     /// The first patient whose chart satisfies `f`.
@@ -172,6 +173,7 @@ impl Nge {
             .expect("a matching patient")
             .patient
             .id
+            .to_string()
     }
 }
 
