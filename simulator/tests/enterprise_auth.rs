@@ -216,3 +216,31 @@ async fn core_version_snapshot() {
     let v = n.get_json("/core/version", &t, &s).await;
     insta::assert_json_snapshot!("core_version", v);
 }
+
+#[tokio::test]
+async fn rate_limit_per_client_on_tokio_clock() {
+    let n = Nge::start_with("nge-5.9.2", |p| {
+        p.rate_limits.enterprise = Some(simulator::profile::RateLimit {
+            requests: 3,
+            per: std::time::Duration::from_secs(60),
+            per_client: true,
+        });
+    })
+    .await;
+    let (t, s) = n.login().await; // login-defaults is call 1
+    assert_eq!(n.get("/master/locations", &t, &s).await.status(), 200);
+    assert_eq!(n.get("/master/locations", &t, &s).await.status(), 200);
+    let r = n.get("/master/locations", &t, &s).await;
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let v: Value = r.json().await.unwrap();
+    assert!(v["message"].as_str().unwrap().contains("quota"));
+    tokio::time::pause();
+    tokio::time::advance(std::time::Duration::from_secs(60)).await;
+    assert_eq!(n.get("/master/locations", &t, &s).await.status(), 200);
+}

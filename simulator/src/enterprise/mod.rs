@@ -58,6 +58,8 @@ pub struct EnterpriseState {
     /// overlay has no slot for (problems), by person id.
     pub(crate) chart_writes: RwLock<BTreeMap<String, ChartWrites>>,
     appt_index: RwLock<Option<(u64, std::sync::Arc<appointments::Index>)>>,
+    /// Fixed-window rate-limit counters: key → (window start, count).
+    rate: parking_lot::Mutex<HashMap<String, (tokio::time::Instant, u32)>>,
 }
 
 /// Problems created through the Enterprise API, as rendered JSON.
@@ -74,6 +76,7 @@ impl EnterpriseState {
             practice,
             chart_writes: RwLock::new(BTreeMap::new()),
             appt_index: RwLock::new(None),
+            rate: parking_lot::Mutex::new(HashMap::new()),
         }
     }
 
@@ -82,6 +85,23 @@ impl EnterpriseState {
         self.tokens.clear();
         self.chart_writes.write().clear();
         *self.appt_index.write() = None;
+        self.rate.lock().clear();
+    }
+
+    /// Count a call against `rate_limits.enterprise`; `Some(seconds)` to wait
+    /// when the window's quota is used up.
+    fn over_limit(&self, limit: &crate::profile::RateLimit, key: String) -> Option<u64> {
+        let now = tokio::time::Instant::now();
+        let mut rate = self.rate.lock();
+        let slot = rate.entry(key).or_insert((now, 0));
+        if now.duration_since(slot.0) >= limit.per {
+            *slot = (now, 0);
+        }
+        slot.1 += 1;
+        (slot.1 > limit.requests).then(|| {
+            let left = limit.per.saturating_sub(now.duration_since(slot.0));
+            left.as_secs() + u64::from(left.subsec_nanos() > 0)
+        })
     }
 }
 
@@ -330,6 +350,34 @@ async fn api_layer(
     let query = req.uri().query().unwrap_or("");
     if query.contains("$filter=") || query.contains("%24filter=") {
         slot.note("odata-filter", "used");
+    }
+    if let Some(limit) = &profile.rate_limits.enterprise {
+        let key = if limit.per_client {
+            req.headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split_once(' ').map(|(_, t)| t.trim()))
+                .and_then(|t| state.enterprise.tokens.lookup(t))
+                .map_or_else(|| "(none)".to_owned(), |g| g.client_id)
+        } else {
+            req.extensions()
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map_or_else(|| "(unknown)".to_owned(), |c| c.0.ip().to_string())
+        };
+        if let Some(wait) = state.enterprise.over_limit(limit, key) {
+            slot.note("rate-limited", wait.to_string());
+            let mut r = error::message(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!(
+                    "API calls quota exceeded! maximum admitted {} per {}s.",
+                    limit.requests,
+                    limit.per.as_secs()
+                ),
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            return r;
+        }
     }
     let method = req.method().to_string();
     let allowed = req
