@@ -285,3 +285,34 @@ async fn master_files() {
         .await;
     assert_eq!(items(&v).len(), 1);
 }
+
+#[tokio::test]
+async fn part2_records_are_withheld_without_consent() {
+    let n = Nge::start().await;
+    let (t, s) = n.login().await;
+    let pr = n.practice();
+    let i = pr
+        .patient_indices()
+        .find(|i| pr.is_part2(*i) && !pr.canaries_of(*i).is_empty())
+        .expect("a Part 2 patient");
+    let pid = pr.patient(i).unwrap().id.to_string();
+    for route in [
+        "problems",
+        "diagnoses",
+        "medications",
+        "encounters",
+        "documents",
+        "lab/results",
+        "social-history",
+    ] {
+        let r = n
+            .get(&format!("/persons/{pid}/chart/{route}?$top=500"), &t, &s)
+            .await;
+        assert_eq!(r.status(), 200, "{route}");
+        let body = r.bytes().await.unwrap();
+        assert!(
+            pr.canaries_in(&body).is_empty(),
+            "{route} leaked a Part 2 record"
+        );
+    }
+}
