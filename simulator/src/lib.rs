@@ -4,6 +4,7 @@
 //! - [`profile`]: version profiles (quirks as data), loading and validation.
 //! - [`journal`]: the ordered record of every exchange, which the runner judges.
 //! - [`faults`]: fault rules, from profiles and set at runtime.
+//! - [`practice`]: the synthetic practice: a function of (seed, index) plus an overlay of writes.
 //! - [`clients`]: the client registry (SMART apps, backend services, GSA accounts).
 //! - [`events`]: the practice-change bus.
 //! - [`hl7`]: the HL7 v2 core: zero-copy parser, escapes, builder, ACKs, MLLP codec, generators.

@@ -153,3 +153,33 @@ async fn journal_file_survives_shutdown() {
         serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(first.http().unwrap().route, "/_ngsim/health");
 }
+
+#[tokio::test]
+async fn the_practice_is_shared_and_reset_restores_the_seed() {
+    use simulator::practice::{NewPatient, Sex};
+    let sim = Simulator::builder()
+        .seed(9)
+        .patients(25)
+        .start()
+        .await
+        .unwrap();
+    let (_, health) = get(&format!("{}/_ngsim/health", sim.base_url())).await;
+    assert_eq!(health["practice"]["seed"], 9);
+    assert_eq!(health["practice"]["patients"], 25);
+    let created = sim.practice().create_patient(NewPatient::new(
+        "Testcase",
+        "Ada",
+        Sex::F,
+        time::macros::date!(1990 - 01 - 02),
+    ));
+    assert_eq!(sim.practice().patient_count(), 26);
+    assert!(sim.practice().find_patient_by_id(&created.id).is_some());
+    let r = reqwest::Client::new()
+        .post(format!("{}/_ngsim/reset", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(sim.practice().patient_count(), 25);
+    assert!(sim.practice().find_patient_by_id(&created.id).is_none());
+}

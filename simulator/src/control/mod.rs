@@ -70,6 +70,12 @@ async fn health(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "status": "ok",
         "profile": p.name,
+        "practice": {
+            "seed": state.practice.config().seed,
+            "patients": state.practice.patient_count(),
+            "as_of": state.practice.as_of().to_string(),
+            "generation": state.practice.generation(),
+        },
         "journal": state.journal.stats(),
         "urls": {
             "http": state.urls.http_base,
@@ -200,12 +206,13 @@ async fn delete_faults(State(state): State<AppState>) -> StatusCode {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ResetQuery {
-    /// Also re-arm the profile's faults (default true).
+    /// Keep runtime faults instead of re-arming the profile's (default false).
     #[serde(default)]
     keep_faults: bool,
 }
 
 async fn reset(State(state): State<AppState>, Query(q): Query<ResetQuery>) -> Json<Value> {
+    state.practice.reset();
     if !q.keep_faults {
         state.faults.replace(state.profile().faults.clone());
     }

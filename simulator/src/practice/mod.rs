@@ -41,7 +41,8 @@ use overlay::Overlay;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PracticeConfig {
     pub seed: u64,
-    /// Number of generated patients.
+    /// Number of generated patients. MRNs are unique up to 10,000,000
+    /// patients (generated plus created), the range of the MRN bijection.
     pub patients: u32,
     /// The practice's "today"; every generated date is relative to it.
     #[serde(serialize_with = "serialize_date")]

@@ -23,6 +23,7 @@ pub use state::{AppState, StateInner, Urls};
 
 use crate::clients::ClientRegistry;
 use crate::journal::{self, Journal, Surface};
+use crate::practice::PracticeConfig;
 use crate::profile::{Profile, ProfileError, ProfileLoader};
 
 /// Entry point: `Simulator::builder()`.
@@ -78,6 +79,7 @@ pub const DEFAULT_PROFILE: &str = "nge-5.9.2";
 #[derive(Debug)]
 pub struct SimulatorBuilder {
     profile: Option<Profile>,
+    practice: PracticeConfig,
     clients: ClientRegistry,
     http_addr: SocketAddr,
     journal_capacity: usize,
@@ -90,6 +92,7 @@ impl Default for SimulatorBuilder {
     fn default() -> Self {
         SimulatorBuilder {
             profile: None,
+            practice: PracticeConfig::default(),
             clients: ClientRegistry::default(),
             http_addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
             journal_capacity: journal::DEFAULT_CAPACITY,
@@ -111,6 +114,24 @@ impl SimulatorBuilder {
     pub fn profile_named(self, name_or_path: &str) -> Result<Self, ProfileError> {
         let p = ProfileLoader::default().load(name_or_path)?;
         Ok(self.profile(p))
+    }
+
+    /// Seed of the synthetic practice (default 42). The same seed gives the same practice.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.practice.seed = seed;
+        self
+    }
+
+    /// Number of generated patients (default 1000).
+    pub fn patients(mut self, n: u32) -> Self {
+        self.practice.patients = n;
+        self
+    }
+
+    /// The practice's "today" (default 2026-07-01); generated dates are relative to it.
+    pub fn as_of(mut self, date: time::Date) -> Self {
+        self.practice.as_of = date;
+        self
     }
 
     /// Registered clients (demo clients are added to these).
@@ -185,7 +206,14 @@ impl SimulatorBuilder {
             mllp_addr: None,
         };
         let clients = self.clients.with_demo_clients();
-        let state = AppState::new(profile, clients, journal, urls, self.control_token);
+        let state = AppState::new(
+            profile,
+            self.practice,
+            clients,
+            journal,
+            urls,
+            self.control_token,
+        );
 
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
@@ -263,6 +291,11 @@ impl RunningSimulator {
     /// Shared state (profile, journal, faults, URLs).
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The synthetic practice.
+    pub fn practice(&self) -> &crate::practice::Practice {
+        &self.state.practice
     }
 
     /// The journal.

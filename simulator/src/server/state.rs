@@ -10,6 +10,7 @@ use crate::clients::ClientRegistry;
 use crate::events::Events;
 use crate::faults::Faults;
 use crate::journal::Journal;
+use crate::practice::{Practice, PracticeConfig};
 use crate::profile::Profile;
 
 /// Absolute URLs of the running simulator (known once the listeners are bound).
@@ -43,6 +44,8 @@ pub struct StateInner {
     clients: RwLock<Arc<ClientRegistry>>,
     /// The journal.
     pub journal: Journal,
+    /// The synthetic practice every surface renders.
+    pub practice: Practice,
     /// Active faults.
     pub faults: Faults,
     /// Practice-change events.
@@ -58,6 +61,7 @@ pub struct StateInner {
 impl AppState {
     pub(crate) fn new(
         profile: Profile,
+        practice: PracticeConfig,
         clients: ClientRegistry,
         journal: Journal,
         urls: Urls,
@@ -69,6 +73,7 @@ impl AppState {
                 profile: RwLock::new(Arc::new(profile)),
                 clients: RwLock::new(Arc::new(clients)),
                 journal,
+                practice: Practice::new(practice),
                 faults,
                 events: Events::default(),
                 urls,
@@ -92,6 +97,10 @@ impl AppState {
         };
         AppState::new(
             profile,
+            PracticeConfig {
+                patients: 50,
+                ..PracticeConfig::default()
+            },
             ClientRegistry::default(),
             Journal::new(1000),
             urls,

@@ -21,6 +21,16 @@ pub struct ServeArgs {
     /// Version profile: a built-in name (see `ngsim profiles list`) or a file.
     #[arg(long, default_value = simulator::server::DEFAULT_PROFILE, value_name = "NAME|FILE")]
     pub profile: String,
+    /// Seed of the synthetic practice: the same seed gives byte-identical data.
+    #[arg(long, default_value_t = 42, value_name = "N")]
+    pub seed: u64,
+    /// Number of generated patients (generation is lazy; millions are fine).
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub patients: u32,
+    /// The practice's "today" (YYYY-MM-DD); generated visits, results and
+    /// appointments are dated relative to it.
+    #[arg(long, default_value = "2026-07-01", value_name = "DATE", value_parser = parse_date)]
+    pub as_of: time::Date,
     /// Client registry (SMART apps, backend services, GSA accounts) in TOML.
     /// Demo clients are always added.
     #[arg(long, value_name = "FILE")]
@@ -58,6 +68,9 @@ async fn serve(args: ServeArgs) -> Result<u8, Failure> {
         .profile_named(&args.profile)
         .map_err(Failure::bad_input)?
         .http_addr(args.http)
+        .seed(args.seed)
+        .patients(args.patients)
+        .as_of(args.as_of)
         .journal_capacity(args.journal_capacity)
         .allow_remote(args.allow_remote);
     if let Some(path) = &args.clients {
@@ -82,6 +95,11 @@ async fn serve(args: ServeArgs) -> Result<u8, Failure> {
     eprintln!("ngsim: shutting down");
     sim.shutdown().await;
     Ok(exit_code::OK)
+}
+
+fn parse_date(s: &str) -> Result<time::Date, String> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|e| format!("expected YYYY-MM-DD: {e}"))
 }
 
 fn print_banner(sim: &RunningSimulator) {

@@ -1,0 +1,210 @@
+//! The scenario engine: run a scenario's steps against the SUT, gather the
+//! evidence, judge the checks, and draw the timeline from the journal.
+
+mod emit;
+mod evidence;
+mod hooks;
+
+use std::time::Duration;
+
+use reports::{ScenarioResult, TimelineEvent, Verdict as TimelineVerdict};
+use simulator::journal::{Detail, Entry, Surface};
+use simulator::server::AppState;
+
+pub use emit::EmitTarget;
+pub use evidence::{AckExchange, Evidence, ReceivedAck};
+
+use crate::checks;
+use crate::manifest::SutManifest;
+use crate::scenario::{Scenario, Step};
+
+/// What a scenario runs against.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    /// The simulator's shared state (journal, faults, profile).
+    pub state: AppState,
+    /// The system under test.
+    pub manifest: SutManifest,
+    /// Seed for generated content.
+    pub seed: u64,
+}
+
+/// Run one scenario and judge its checks.
+pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResult {
+    let journal = &ctx.state.journal;
+    let first_seq = journal.stats().next_seq;
+    let mut ev = Evidence::default();
+    let mut next_id = 0u64;
+    for (i, step) in scenario.steps.iter().enumerate() {
+        if let Err(e) = run_step(i, step, ctx, &mut ev, &mut next_id).await {
+            ev.errors
+                .push(format!("step {} ({}): {e}", i + 1, step_name(step)));
+            break;
+        }
+    }
+    if ev.errors.is_empty() {
+        if let Some(hook) = ctx.manifest.hooks.get("processed") {
+            match hooks::call("processed", hook, &ctx.manifest.base_dir).await {
+                Ok(body) => match hooks::parse_processed(&body) {
+                    Ok(list) => ev.processed = Some(list),
+                    Err(e) => ev.errors.push(e),
+                },
+                Err(e) => ev.errors.push(e),
+            }
+        }
+    }
+    let profile = ctx.state.profile().name.clone();
+    let mut result = ScenarioResult::new(&scenario.id, &scenario.title, profile);
+    for id in &scenario.checks {
+        result.checks.push(checks::evaluate(checks::def(id), &ev));
+    }
+    result.timeline = timeline(&journal.entries(first_seq, 5000, |_| true), &result);
+    result
+}
+
+fn step_name(step: &Step) -> &'static str {
+    match step {
+        Step::EmitHl7 { .. } => "emit-hl7",
+        Step::Hook { .. } => "hook",
+        Step::Fault { .. } => "fault",
+        Step::ClearFaults => "clear-faults",
+        Step::Wait { .. } => "wait",
+    }
+}
+
+async fn run_step(
+    i: usize,
+    step: &Step,
+    ctx: &RunContext,
+    ev: &mut Evidence,
+    next_id: &mut u64,
+) -> Result<(), String> {
+    match step {
+        Step::EmitHl7 {
+            message,
+            count,
+            variant,
+        } => {
+            let mllp = ctx.manifest.mllp.as_ref().ok_or(
+                "this step sends HL7 to the SUT, but the SUT manifest has no [mllp] listen address",
+            )?;
+            let target = EmitTarget {
+                addr: mllp.listen,
+                ack_timeout: mllp.ack_timeout,
+                journal: ctx.state.journal.clone(),
+                seed: ctx.seed,
+            };
+            let exchanges = emit::emit(&target, i, message, *count, *variant, next_id).await;
+            if let Some(err) = exchanges.iter().find_map(|x| x.transport_error.clone()) {
+                if exchanges.iter().all(|x| x.acks.is_empty()) {
+                    return Err(err);
+                }
+            }
+            ev.acks.extend(exchanges);
+            Ok(())
+        }
+        Step::Hook { name } => {
+            let hook = ctx
+                .manifest
+                .hooks
+                .get(name)
+                .ok_or_else(|| format!("the SUT manifest has no hook `{name}`"))?;
+            hooks::call(name, hook, &ctx.manifest.base_dir)
+                .await
+                .map(|_| ())
+        }
+        Step::Fault { rule } => {
+            ctx.state.faults.add(rule.clone());
+            Ok(())
+        }
+        Step::ClearFaults => {
+            ctx.state.faults.replace(Vec::new());
+            Ok(())
+        }
+        Step::Wait {
+            surface,
+            route_contains,
+            timeout,
+        } => {
+            let s =
+                Surface::parse(surface).ok_or_else(|| format!("unknown surface `{surface}`"))?;
+            let since = ctx.state.journal.stats().next_seq;
+            let hit = ctx
+                .state
+                .journal
+                .wait_for(since, *timeout, |e| {
+                    e.surface == s
+                        && route_contains.as_deref().is_none_or(|r| {
+                            e.http()
+                                .is_some_and(|h| h.route.contains(r) || h.path.contains(r))
+                        })
+                })
+                .await;
+            hit.map(|_| ())
+                .ok_or_else(|| format!("no `{surface}` exchange within {}", fmt_duration(*timeout)))
+        }
+    }
+}
+
+fn fmt_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+fn timeline(entries: &[std::sync::Arc<Entry>], result: &ScenarioResult) -> Vec<TimelineEvent> {
+    let origin = entries.first().map_or(0, |e| e.t_us);
+    entries
+        .iter()
+        .map(|e| {
+            let check_ids: Vec<String> = result
+                .checks
+                .iter()
+                .filter(|c| c.evidence.iter().any(|ev| ev.journal_seq == Some(e.seq)))
+                .map(|c| c.id.clone())
+                .collect();
+            let verdict = if check_ids.is_empty() {
+                None
+            } else {
+                Some(TimelineVerdict::Fail)
+            };
+            TimelineEvent {
+                seq: e.seq,
+                at_ms: (e.t_us - origin) / 1000,
+                surface: surface_of(e.surface),
+                summary: summary(e),
+                check_ids,
+                verdict,
+            }
+        })
+        .collect()
+}
+
+fn surface_of(s: Surface) -> reports::Surface {
+    match s {
+        Surface::Fhir => reports::Surface::Fhir,
+        Surface::Oauth => reports::Surface::Oauth,
+        Surface::Enterprise => reports::Surface::Enterprise,
+        Surface::Bulk => reports::Surface::Bulk,
+        Surface::MllpIn => reports::Surface::MllpIn,
+        Surface::MllpOut => reports::Surface::MllpOut,
+        Surface::Sink => reports::Surface::Sink,
+        Surface::Control => reports::Surface::Control,
+    }
+}
+
+fn summary(e: &Entry) -> String {
+    match &e.detail {
+        Detail::Http(h) => format!("{} {} → {}", h.method, h.route, h.status),
+        Detail::Mllp(m) => format!(
+            "{} {} → {} (MSA-2 {})",
+            m.msh9.as_deref().unwrap_or("?"),
+            m.msh10.as_deref().unwrap_or("?"),
+            m.ack_code.as_deref().unwrap_or(&m.outcome),
+            m.ack_control_id.as_deref().unwrap_or("-")
+        ),
+        Detail::Event { name, .. } => name.clone(),
+    }
+}
