@@ -59,13 +59,13 @@ impl Index {
 
 fn index(ctx: &Ctx) -> Arc<Index> {
     let es = &ctx.state.enterprise;
-    let generation = es.practice.generation();
+    let generation = ctx.state.practice.generation();
     if let Some((g, idx)) = es.appt_index.read().as_ref() {
         if *g == generation {
             return idx.clone();
         }
     }
-    let idx = Arc::new(Index::build(&es.practice));
+    let idx = Arc::new(Index::build(&ctx.state.practice));
     *es.appt_index.write() = Some((generation, idx.clone()));
     idx
 }
@@ -92,7 +92,7 @@ fn render_all(pr: &Practice, patients: BTreeSet<PatientIndex>, from: Date, to: D
 /// practice's as-of date unless `$filter` names `appointmentDate`.
 pub async fn list_all(ctx: Ctx, uri: Uri) -> Result<Json<Value>, ApiError> {
     let q = ListQuery::from_uri(&uri)?;
-    let pr = &ctx.state.enterprise.practice;
+    let pr = &ctx.state.practice;
     let (from, to) = if q.filters_on(&["appointmentDate"]) {
         (Date::MIN, Date::MAX)
     } else {
@@ -114,7 +114,7 @@ pub async fn of_person(
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
     let i = person_index(&ctx, &pid)?;
-    let pr = &ctx.state.enterprise.practice;
+    let pr = &ctx.state.practice;
     let c = pr.chart(i).ok_or(ApiError::NotFound(None))?;
     let items = c
         .appointments
@@ -129,7 +129,7 @@ fn find(ctx: &Ctx, id: &str) -> Result<(Appointment, PatientIndex), ApiError> {
     if uuid::Uuid::parse_str(id).is_err() {
         return Err(ApiError::bad_guid(id));
     }
-    let pr = &ctx.state.enterprise.practice;
+    let pr = &ctx.state.practice;
     let r = pr
         .find_record(id)
         .filter(|r| r.kind == RecordKind::Appointment)
@@ -149,7 +149,7 @@ fn find(ctx: &Ctx, id: &str) -> Result<(Appointment, PatientIndex), ApiError> {
 }
 
 fn render_one(ctx: &Ctx, a: &Appointment, i: PatientIndex) -> Value {
-    let pr = &ctx.state.enterprise.practice;
+    let pr = &ctx.state.practice;
     render::appointment(a, pr.patient(i).as_ref(), pr)
 }
 
@@ -185,7 +185,6 @@ fn provider_of(m: &Map<String, Value>) -> Option<String> {
 
 fn located(ctx: &Ctx, location: &str) -> Result<(), ApiError> {
     ctx.state
-        .enterprise
         .practice
         .location(location)
         .map(|_| ())
@@ -224,7 +223,6 @@ fn book(
         .and_then(|d| u16::try_from(d).ok())
         .unwrap_or(default_duration);
     ctx.state
-        .enterprise
         .practice
         .add_appointment(
             i,
@@ -247,7 +245,7 @@ fn book(
 /// `POST /appointments`.
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let m = schemas::validate(Body::AppointmentCreate, body)?;
-    let pr = &ctx.state.enterprise.practice;
+    let pr = &ctx.state.practice;
     let pid = s(&m, "PersonId").unwrap_or_default();
     let i = pr.find_patient_by_id(pid).ok_or_else(|| {
         ApiError::bad_request(format!(
@@ -294,7 +292,6 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody) -> Result<Response, ApiE
 
 fn patch(ctx: &Ctx, id: &str, p: AppointmentPatch) -> Result<Appointment, ApiError> {
     ctx.state
-        .enterprise
         .practice
         .update_appointment(id, p)
         .ok_or(ApiError::NotFound(None))
@@ -373,7 +370,7 @@ pub async fn reschedule(
             "A cancelled or already rescheduled appointment cannot be rescheduled.",
         ));
     }
-    let pr = &ctx.state.enterprise.practice;
+    let pr = &ctx.state.practice;
     let event = match s(&m, "EventId") {
         Some(e) => pr.event(e).ok_or_else(|| {
             ApiError::bad_request(format!(
@@ -422,7 +419,7 @@ pub async fn reschedule(
 /// `$filter` names `startDate`), minus booked times.
 pub async fn slots(ctx: Ctx, uri: Uri) -> Result<Json<Value>, ApiError> {
     let q = ListQuery::from_uri(&uri)?;
-    let pr = &ctx.state.enterprise.practice;
+    let pr = &ctx.state.practice;
     let from = pr.as_of();
     let days = if q.filters_on(&["startDate"]) {
         60

@@ -367,7 +367,7 @@ pub async fn authorize(
             "{redirect}{sep}error=unsupported_response_type&state={st}"
         ));
     }
-    let practice = &state.enterprise.practice;
+    let practice = &state.practice;
     let ent = q
         .get("enterprise_id")
         .cloned()
@@ -521,7 +521,7 @@ impl FromRequestParts<AppState> for Ctx {
                     slot.note("session-check", "malformed");
                     ApiError::session(e)
                 })?;
-                let practice = &state.enterprise.practice;
+                let practice = &state.practice;
                 if s.user != grant.user {
                     slot.note("session-check", "mismatched");
                     return Err(ApiError::session(
@@ -572,7 +572,7 @@ pub async fn login_defaults(
             "The request is invalid.\r\nenterpriseId and practiceId are required.",
         ));
     };
-    let practice = &state.enterprise.practice;
+    let practice = &state.practice;
     if ent != practice.enterprise().id || practice.practice_site(&prac).is_none() {
         return Err(ApiError::bad_request(format!(
             "Enterprise '{ent}' and practice '{prac}' do not exist or the user has no access to them."

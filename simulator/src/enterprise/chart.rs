@@ -29,11 +29,7 @@ const PHQ9_LOINC: &str = "44249-1";
 
 fn chart_of(ctx: &Ctx, pid: &str) -> Result<Chart, ApiError> {
     let i = person_index(ctx, pid)?;
-    ctx.state
-        .enterprise
-        .practice
-        .chart(i)
-        .ok_or(ApiError::NotFound(None))
+    ctx.state.practice.chart(i).ok_or(ApiError::NotFound(None))
 }
 
 fn writes(ctx: &Ctx, pid: &str) -> super::ChartWrites {
@@ -121,7 +117,7 @@ pub async fn medications(
 }
 
 fn encounter_items(ctx: &Ctx, c: &Chart) -> Vec<Value> {
-    let pr = &ctx.state.enterprise.practice;
+    let pr = &ctx.state.practice;
     c.encounters
         .iter()
         .filter(|x| render::visible(&x.part2, consent(ctx)))
@@ -422,7 +418,7 @@ pub async fn create_encounter(
 ) -> Result<Response, ApiError> {
     let i = person_index(&ctx, &pid)?;
     let m = schemas::validate(Body::EncounterCreate, body)?;
-    let pr = &ctx.state.enterprise.practice;
+    let pr = &ctx.state.practice;
     let loc = s(&m, "LocationId").unwrap_or_default();
     let prov = s(&m, "RenderingProviderId").unwrap_or_default();
     let (Some(location), Some(practitioner)) = (pr.location(loc), pr.practitioner(prov)) else {
@@ -489,7 +485,7 @@ pub async fn create_problem(
     let m = schemas::validate(Body::ProblemCreate, body)?;
     let onset = match s(&m, "OnsetDate") {
         Some(d) => render::day(parse_day(d)?),
-        None => render::day(ctx.state.enterprise.practice.as_of()),
+        None => render::day(ctx.state.practice.as_of()),
     };
     let id = uuid::Uuid::new_v4().to_string();
     let item = json!({
@@ -520,7 +516,7 @@ pub async fn create_charge(
 ) -> Result<Response, ApiError> {
     let i = person_index(&ctx, &pid)?;
     let m = schemas::validate(Body::ChargeCreate, body)?;
-    let pr = &ctx.state.enterprise.practice;
+    let pr = &ctx.state.practice;
     let cpt = s(&m, "CptCode").unwrap_or_default().to_owned();
     let desc = s(&m, "Description").unwrap_or("Service").to_owned();
     let units = m

@@ -42,7 +42,7 @@ pub async fn practices(
     a: Authed,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    let e = state.enterprise.practice.enterprise();
+    let e = state.practice.enterprise();
     let items = e
         .practices
         .iter()
@@ -69,7 +69,7 @@ pub async fn enterprises(
     a: Authed,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    let e = state.enterprise.practice.enterprise();
+    let e = state.practice.enterprise();
     let items = vec![json!({
         "id": e.id,
         "name": e.name,
@@ -83,7 +83,6 @@ pub async fn enterprises(
 pub async fn locations(ctx: Ctx, uri: Uri) -> Result<Json<Value>, ApiError> {
     let items = ctx
         .state
-        .enterprise
         .practice
         .locations()
         .iter()
@@ -109,7 +108,6 @@ pub async fn locations(ctx: Ctx, uri: Uri) -> Result<Json<Value>, ApiError> {
 pub async fn practitioners(ctx: Ctx, uri: Uri) -> Result<Json<Value>, ApiError> {
     let items = ctx
         .state
-        .enterprise
         .practice
         .practitioners()
         .iter()
@@ -136,7 +134,6 @@ pub async fn practitioners(ctx: Ctx, uri: Uri) -> Result<Json<Value>, ApiError> 
 pub async fn payers(ctx: Ctx, uri: Uri) -> Result<Json<Value>, ApiError> {
     let items = ctx
         .state
-        .enterprise
         .practice
         .payers()
         .iter()
@@ -157,7 +154,6 @@ pub async fn payers(ctx: Ctx, uri: Uri) -> Result<Json<Value>, ApiError> {
 pub async fn events(ctx: Ctx, uri: Uri) -> Result<Json<Value>, ApiError> {
     let items = ctx
         .state
-        .enterprise
         .practice
         .events()
         .iter()

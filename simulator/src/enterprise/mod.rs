@@ -7,7 +7,7 @@
 //! - [`error`]: NextGen's error shapes.
 //! - [`routes`]: the route-use report built from a journal.
 //!
-//! Every route renders the shared [`Practice`]: a person's `id` is the FHIR
+//! Every route renders the shared practice (`AppState::practice`): a person's `id` is the FHIR
 //! `Patient.id`, and accepted writes go to the practice overlay and are
 //! announced on the event bus.
 
@@ -40,20 +40,18 @@ use serde_json::Value;
 
 use crate::faults::FaultKind;
 use crate::journal::Surface;
-use crate::practice::{Practice, PracticeConfig};
 use crate::server::{AppState, NoteSlot};
 
 pub use auth::{Authed, Ctx, Grant, GrantKind, Tokens};
 pub use error::ApiError;
 pub use session::Session;
 
-/// Enterprise API state kept in the shared [`crate::server::StateInner`].
+/// Enterprise API state kept in the shared [`crate::server::StateInner`] (the
+/// practice itself is `StateInner::practice`, shared with every surface).
 #[derive(Debug)]
 pub struct EnterpriseState {
     /// Issued tokens and EAL codes.
     pub tokens: Tokens,
-    /// The practice the routes render.
-    pub practice: Practice,
     /// Chart records written through the Enterprise API that the practice
     /// overlay has no slot for (problems), by person id.
     pub(crate) chart_writes: RwLock<BTreeMap<String, ChartWrites>>,
@@ -69,11 +67,10 @@ pub(crate) struct ChartWrites {
 }
 
 impl EnterpriseState {
-    /// State rendering `practice`.
-    pub fn new(practice: Practice) -> EnterpriseState {
+    /// Empty state: no tokens, no writes.
+    pub fn new() -> EnterpriseState {
         EnterpriseState {
             tokens: Tokens::default(),
-            practice,
             chart_writes: RwLock::new(BTreeMap::new()),
             appt_index: RwLock::new(None),
             rate: parking_lot::Mutex::new(HashMap::new()),
@@ -107,7 +104,7 @@ impl EnterpriseState {
 
 impl Default for EnterpriseState {
     fn default() -> Self {
-        EnterpriseState::new(Practice::new(PracticeConfig::default()))
+        EnterpriseState::new()
     }
 }
 

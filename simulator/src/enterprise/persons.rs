@@ -29,7 +29,6 @@ pub(super) fn person_index(ctx: &Ctx, pid: &str) -> Result<PatientIndex, ApiErro
     }
     ctx.slot.with(|n| n.patient = Some(pid.to_owned()));
     ctx.state
-        .enterprise
         .practice
         .find_patient_by_id(pid)
         .ok_or(ApiError::NotFound(None))
@@ -70,7 +69,7 @@ pub(super) fn publish(ctx: &Ctx, kind: ChangeKind, patient_id: &str, record_id: 
 }
 
 fn practice(ctx: &Ctx) -> &Practice {
-    &ctx.state.enterprise.practice
+    &ctx.state.practice
 }
 
 fn lookup_item(p: &Patient, practice: &Practice) -> Value {

@@ -152,7 +152,7 @@ impl Nge {
     }
 
     pub fn practice(&self) -> &simulator::practice::Practice {
-        &self.sim.state().enterprise.practice
+        &self.sim.state().practice
     }
 
     /// Person id of generated patient `i`.
