@@ -19,7 +19,7 @@ use super::Ctx;
 use super::body::JsonBody;
 use super::envelope::ListQuery;
 use super::error::ApiError;
-use super::persons::{page_list, parse_day, person_index, publish};
+use super::persons::{date_time, page_list, parse_day, person_index, publish};
 use super::render;
 use super::schemas::{self, Body};
 use crate::events::ChangeKind;
@@ -161,16 +161,6 @@ pub async fn read(ctx: Ctx, Path(id): Path<String>) -> Result<Json<Value>, ApiEr
 
 fn s<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
     m.get(k).and_then(Value::as_str)
-}
-
-/// `YYYY-MM-DDTHH:MM…` → date and wall-clock time (midnight when no time).
-fn date_time(v: &str) -> Result<(Date, ClockTime), ApiError> {
-    let date = parse_day(v)?;
-    let norm = super::odata::normalize_datetime(v)
-        .ok_or_else(|| ApiError::bad_request(format!("The value '{v}' is not a valid date.")))?;
-    let h: u16 = norm[11..13].parse().unwrap_or(0);
-    let m: u16 = norm[14..16].parse().unwrap_or(0);
-    Ok((date, ClockTime(h * 60 + m)))
 }
 
 fn provider_of(m: &Map<String, Value>) -> Option<String> {

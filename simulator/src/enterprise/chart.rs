@@ -16,7 +16,7 @@ use super::Ctx;
 use super::body::JsonBody;
 use super::envelope::ListQuery;
 use super::error::ApiError;
-use super::persons::{page_list, parse_day, person_index, publish};
+use super::persons::{date_time, page_list, parse_day, person_index, publish};
 use super::render;
 use super::schemas::{self, Body};
 use crate::events::ChangeKind;
@@ -427,14 +427,12 @@ pub async fn create_encounter(
         ));
     };
     let date = s(&m, "EncounterDate").unwrap_or_default();
-    let day = parse_day(date)?;
-    let norm = super::odata::normalize_datetime(date).unwrap_or_default();
-    let (h, mi) = (
-        norm[11..13].parse::<u8>().unwrap_or(0),
-        norm[14..16].parse::<u8>().unwrap_or(0),
-    );
+    let (day, at) = date_time(date)?;
+    let hm = |v: u16| u8::try_from(v).unwrap_or(0);
     let start = day
-        .with_time(time::Time::from_hms(h, mi, 0).unwrap_or(time::Time::MIDNIGHT))
+        .with_time(
+            time::Time::from_hms(hm(at.0 / 60), hm(at.0 % 60), 0).unwrap_or(time::Time::MIDNIGHT),
+        )
         .assume_offset(PRACTICE_OFFSET);
     let reason = s(&m, "ReasonForVisit").unwrap_or("Office visit").to_owned();
     let e = pr

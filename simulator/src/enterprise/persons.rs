@@ -18,7 +18,7 @@ use super::render;
 use super::schemas::{self, Body};
 use crate::events::{ChangeKind, PracticeChange};
 use crate::practice::{
-    Address, ExternalId, NewPatient, Patient, PatientIndex, PatientPatch, Practice, Sex,
+    Address, ClockTime, ExternalId, NewPatient, Patient, PatientIndex, PatientPatch, Practice, Sex,
 };
 use crate::profile::PersonsList;
 
@@ -304,6 +304,16 @@ pub(super) fn parse_day(s: &str) -> Result<time::Date, ApiError> {
     s.get(..10)
         .and_then(|d| time::Date::parse(d, fmt).ok())
         .ok_or_else(|| ApiError::bad_request(format!("The value '{s}' is not a valid date.")))
+}
+
+/// `YYYY-MM-DDTHH:MM…` → date and wall-clock time (midnight when no time).
+pub(super) fn date_time(v: &str) -> Result<(time::Date, ClockTime), ApiError> {
+    let date = parse_day(v)?;
+    let norm = super::odata::normalize_datetime(v)
+        .ok_or_else(|| ApiError::bad_request(format!("The value '{v}' is not a valid date.")))?;
+    let h: u16 = norm.get(11..13).and_then(|x| x.parse().ok()).unwrap_or(0);
+    let m: u16 = norm.get(14..16).and_then(|x| x.parse().ok()).unwrap_or(0);
+    Ok((date, ClockTime(h * 60 + m)))
 }
 
 fn parse_sex(s: &str) -> Sex {
