@@ -211,6 +211,12 @@ async fn chart_routes_render_the_chart() {
         ("encounters", chart.encounters.len()),
         ("diagnoses", chart.conditions.len()),
         ("charges", chart.charges.len()),
+        ("care-plan/goals", chart.goals.len()),
+        ("devices", chart.devices.len()),
+        (
+            "care-team-members",
+            chart.care_team.iter().map(|t| t.members.len()).sum(),
+        ),
     ] {
         let v = n
             .get_json(&format!("/persons/{pid}/chart/{route}?$count=true"), &t, &s)

@@ -551,3 +551,80 @@ pub async fn create_charge(
         render::charge(&ch),
     ))
 }
+
+/// `GET …/chart/care-team-members`: one item per member of each care team.
+pub async fn care_team_members(
+    ctx: Ctx,
+    Path(pid): Path<String>,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let pr = &ctx.state.practice;
+    let items = c
+        .care_team
+        .iter()
+        .flat_map(|team| {
+            team.members.iter().map(move |m| {
+                let d = pr.practitioner(m.practitioner_id.as_str());
+                json!({
+                    "id": m.practitioner_id,
+                    "careTeamId": team.id,
+                    "careTeamName": team.name,
+                    "personId": team.patient_id,
+                    "providerId": m.practitioner_id,
+                    "firstName": d.map(|d| d.given),
+                    "lastName": d.map(|d| d.family),
+                    "npi": d.map(|d| d.npi.clone()),
+                    "role": m.role.display,
+                    "roleCode": m.role.code,
+                    "status": team.status,
+                    "modifyTimestamp": render::ts(team.last_updated),
+                })
+            })
+        })
+        .collect();
+    respond(&ctx, &uri, items, "CareTeamMember")
+}
+
+/// `GET …/chart/care-plan/goals`.
+pub async fn goals(ctx: Ctx, Path(pid): Path<String>, uri: Uri) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let items = c
+        .goals
+        .iter()
+        .map(|g| {
+            json!({
+                "id": g.id,
+                "personId": g.patient_id,
+                "description": g.description,
+                "status": g.lifecycle_status,
+                "startDate": render::day(g.start),
+                "targetDate": g.due.map(render::day),
+                "problemId": g.addresses_condition_id,
+                "modifyTimestamp": render::ts(g.last_updated),
+            })
+        })
+        .collect();
+    respond(&ctx, &uri, items, "Goal")
+}
+
+/// `GET …/chart/devices` (implantable devices, UDI).
+pub async fn devices(ctx: Ctx, Path(pid): Path<String>, uri: Uri) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let items = c
+        .devices
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.id,
+                "personId": d.patient_id,
+                "description": d.device_type.display,
+                "snomedConceptId": d.device_type.code,
+                "udi": d.udi,
+                "status": d.status,
+                "modifyTimestamp": render::ts(d.last_updated),
+            })
+        })
+        .collect();
+    respond(&ctx, &uri, items, "Device")
+}

@@ -247,6 +247,21 @@ pub fn router(state: AppState) -> Router {
         get(chart::charges).post(chart::create_charge),
     )
     .at(
+        "/persons/{personId}/chart/care-team-members",
+        "GET",
+        get(chart::care_team_members),
+    )
+    .at(
+        "/persons/{personId}/chart/care-plan/goals",
+        "GET",
+        get(chart::goals),
+    )
+    .at(
+        "/persons/{personId}/chart/devices",
+        "GET",
+        get(chart::devices),
+    )
+    .at(
         "/persons/{personId}/chart/balances",
         "GET",
         get(chart::balances),
