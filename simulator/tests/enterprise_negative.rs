@@ -231,3 +231,42 @@ async fn expired_token_is_401() {
     assert_eq!(r.status(), 401);
     assert_eq!(r.text().await.unwrap(), "invalid access token");
 }
+
+#[tokio::test]
+async fn injected_faults_use_nextgen_shapes_and_are_journaled() {
+    use simulator::faults::{FaultKind, FaultRule};
+    use simulator::journal::Surface;
+    let n = start().await;
+    let (t, s) = n.login().await;
+    let pid = n.person(0);
+    n.sim.state().faults.add(FaultRule {
+        name: Some("persons-down".into()),
+        surface: Surface::Enterprise,
+        matching: Some("/persons/".into()),
+        kind: FaultKind::Status {
+            status: 503,
+            transient: true,
+        },
+        after: 0,
+        every: 1,
+        times: Some(1),
+    });
+    let r = n.get(&format!("/persons/{pid}"), &t, &s).await;
+    assert_eq!(r.status(), 503);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["message"].is_string());
+    assert_eq!(
+        n.get(&format!("/persons/{pid}"), &t, &s).await.status(),
+        200
+    );
+    let faults: Vec<Option<String>> = n
+        .sim
+        .journal()
+        .snapshot()
+        .iter()
+        .filter_map(|e| e.http())
+        .filter(|h| h.path.contains("/persons/"))
+        .map(|h| h.fault.clone())
+        .collect();
+    assert_eq!(faults, [Some("persons-down".to_owned()), None]);
+}
