@@ -68,6 +68,9 @@ impl Nge {
         let oauth = format!("{}{}", sim.base_url(), p.enterprise.oauth_base);
         let http = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // No keep-alive reuse: tests that advance tokio's paused clock would
+            // otherwise find the server's header-read timeout closed the socket.
+            .pool_max_idle_per_host(0)
             .build()
             .expect("client");
         Nge {
