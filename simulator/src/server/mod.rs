@@ -251,8 +251,20 @@ pub fn router(state: AppState) -> Router {
         &state,
         Surface::Control,
     );
+    let enterprise = with_journal(
+        crate::enterprise::router(state.clone()),
+        &state,
+        Surface::Enterprise,
+    );
+    let enterprise_oauth = with_journal(
+        crate::enterprise::oauth_router(state.clone()),
+        &state,
+        Surface::Oauth,
+    );
     Router::new()
         .merge(control)
+        .merge(enterprise)
+        .merge(enterprise_oauth)
         .fallback(unmatched)
         .with_state(())
 }

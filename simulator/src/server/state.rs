@@ -54,6 +54,8 @@ pub struct StateInner {
     pub urls: Urls,
     /// When set, the control API also answers non-loopback peers presenting it.
     pub control_token: Option<String>,
+    /// Enterprise API state (tokens, Enterprise-only chart writes).
+    pub enterprise: crate::enterprise::EnterpriseState,
 }
 
 impl AppState {
@@ -76,6 +78,7 @@ impl AppState {
                 events: Events::default(),
                 urls,
                 control_token,
+                enterprise: crate::enterprise::EnterpriseState::default(),
             }),
         }
     }
