@@ -209,3 +209,38 @@ fn checks_list_names_every_catalogued_check() {
         );
     }
 }
+
+#[test]
+fn routes_report_flags_undeclared_and_prohibited_routes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let journal = root.join("fixtures/enterprise/sample-journal.jsonl");
+    let declared = root.join("fixtures/enterprise/routes.txt");
+    let out = ngsim()
+        .args(["routes", "report", "--journal"])
+        .arg(&journal)
+        .arg("--declared")
+        .arg(&declared)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the sample journal has findings:\n{text}"
+    );
+    assert!(text.contains("GET /persons/{personId}"), "{text}");
+    let out = ngsim()
+        .args(["routes", "report", "--format", "json", "--journal"])
+        .arg(&journal)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json.is_object(), "{json}");
+    let out = ngsim()
+        .args(["routes", "report", "--journal", "/nonexistent"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

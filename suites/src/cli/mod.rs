@@ -3,6 +3,7 @@
 mod checks;
 mod generate;
 mod profiles;
+mod routes;
 mod run;
 mod serve;
 
@@ -43,6 +44,9 @@ pub enum Command {
     /// List the conformance checks.
     #[command(subcommand)]
     Checks(checks::ChecksCommand),
+    /// Report the Enterprise API routes an integration used (pre-beta route list).
+    #[command(subcommand)]
+    Routes(routes::RoutesCommand),
     /// Generate test data (HL7 corpora for fuzzing).
     #[command(subcommand)]
     Gen(generate::GenCommand),
@@ -69,6 +73,7 @@ pub fn main() -> ExitCode {
         Command::Profiles(cmd) => profiles::run(cmd),
         Command::Checks(cmd) => checks::run(cmd),
         Command::Gen(cmd) => generate::run(cmd),
+        Command::Routes(cmd) => routes::run(cmd),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
