@@ -12,12 +12,15 @@
 //!   router and listeners.
 //! - [`control`]: the `/_ngsim/` control API.
 //! - [`tls`]: TLS settings for MLLPS.
+//! - [`practice`]: the synthetic practice every surface renders.
+//! - [`enterprise`]: the NextGen Enterprise JSON API (GSA/EAL auth, routes, route-use report).
 //!
 //! See `ARCHITECTURE.md` at the repository root for the data flow and invariants.
 
 pub mod auth;
 pub mod clients;
 pub mod control;
+pub mod enterprise;
 pub mod events;
 pub mod faults;
 pub mod fhir;

@@ -56,6 +56,8 @@ pub struct StateInner {
     pub control_token: Option<String>,
     /// SMART authorization server: token table, codes, keys.
     pub auth: crate::auth::AuthState,
+    /// Enterprise API state (tokens, Enterprise-only chart writes).
+    pub enterprise: crate::enterprise::EnterpriseState,
 }
 
 impl AppState {
@@ -82,6 +84,7 @@ impl AppState {
                 urls,
                 control_token,
                 auth,
+                enterprise: crate::enterprise::EnterpriseState::default(),
             }),
         }
     }
