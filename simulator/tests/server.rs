@@ -183,3 +183,20 @@ async fn the_practice_is_shared_and_reset_restores_the_seed() {
     assert_eq!(sim.practice().patient_count(), 25);
     assert!(sim.practice().find_patient_by_id(&created.id).is_none());
 }
+
+#[tokio::test]
+async fn reset_revokes_smart_tokens_too() {
+    let sim = Simulator::builder().patients(5).start().await.unwrap();
+    let token = simulator::auth::mint_backend_token(sim.state(), "system/Patient.rs").unwrap();
+    assert!(sim.state().auth.lookup(&token).is_some());
+    let r = reqwest::Client::new()
+        .post(format!("{}/_ngsim/reset", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        sim.state().auth.lookup(&token).is_none(),
+        "a reset is a fresh simulator"
+    );
+}

@@ -212,8 +212,11 @@ struct ResetQuery {
 }
 
 async fn reset(State(state): State<AppState>, Query(q): Query<ResetQuery>) -> Json<Value> {
+    // Back to a freshly started simulator: the practice overlay, and every
+    // token, code, launch and remembered jti on the SMART and Enterprise sides.
     state.practice.reset();
     state.enterprise.reset();
+    state.auth.clear();
     if !q.keep_faults {
         state.faults.replace(state.profile().faults.clone());
     }

@@ -139,8 +139,17 @@ fn print_banner(sim: &RunningSimulator) {
         p.name,
         p.description
     );
+    let cfg = state.practice.config();
+    println!(
+        "  practice        {} ({} patients, seed {}, as of {})",
+        state.practice.enterprise().name,
+        cfg.patients,
+        cfg.seed,
+        cfg.as_of
+    );
     print!("{out}");
     println!("Demo clients:");
+    let key_file = write_demo_key(sim);
     let clients = state.clients();
     for c in &clients.smart {
         let how = match c.kind {
@@ -151,8 +160,14 @@ fn print_banner(sim: &RunningSimulator) {
                     c.secret.as_deref().unwrap_or("")
                 )
             }
-            ClientKind::ConfidentialAsymmetric => "private_key_jwt app".to_owned(),
-            ClientKind::Backend => "backend service, private_key_jwt".to_owned(),
+            ClientKind::ConfidentialAsymmetric => match &key_file {
+                Some(path) => format!("private_key_jwt app (ES384), key {path}"),
+                None => "private_key_jwt app (ES384)".to_owned(),
+            },
+            ClientKind::Backend => match &key_file {
+                Some(path) => format!("backend service, private_key_jwt (ES384), key {path}"),
+                None => "backend service, private_key_jwt (ES384)".to_owned(),
+            },
         };
         let redirect = c
             .redirect_uris
@@ -168,6 +183,23 @@ fn print_banner(sim: &RunningSimulator) {
         );
     }
     println!("Press Ctrl-C to stop.");
+}
+
+/// Write the demo asymmetric clients' private key (PEM) to a file only the
+/// current user can read, so a person can sign client assertions with it.
+fn write_demo_key(sim: &RunningSimulator) -> Option<String> {
+    let path = std::env::temp_dir().join(format!("ngsim-demo-key-{}.pem", sim.http_addr().port()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path).ok()?;
+    std::io::Write::write_all(
+        &mut file,
+        sim.state().auth.demo_backend_key_pem().as_bytes(),
+    )
+    .ok()?;
+    Some(path.display().to_string())
 }
 
 /// A future that completes on Ctrl-C or SIGTERM; the handlers are installed
