@@ -56,6 +56,8 @@ pub struct StateInner {
     pub control_token: Option<String>,
     /// SMART authorization server: token table, codes, keys.
     pub auth: crate::auth::AuthState,
+    /// Bulk Data export jobs.
+    pub bulk: crate::bulk::BulkState,
 }
 
 impl AppState {
@@ -82,6 +84,7 @@ impl AppState {
                 urls,
                 control_token,
                 auth,
+                bulk: crate::bulk::BulkState::default(),
             }),
         }
     }
