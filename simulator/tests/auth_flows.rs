@@ -350,3 +350,64 @@ async fn token_lifetime_fault_shortens_tokens_and_is_journaled() {
     let journal = serde_json::to_string(&sim.journal().snapshot()).unwrap();
     assert!(journal.contains("short-tokens"));
 }
+
+#[tokio::test]
+async fn jwks_by_url_is_fetched_once_cached_and_jku_must_match() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let key = simulator::auth::ClientKey::generate_es384("url-key");
+    let hits = Arc::new(AtomicUsize::new(0));
+    let jwks = key.jwks.clone();
+    let counter = hits.clone();
+    let app = axum::Router::new().route(
+        "/jwks.json",
+        axum::routing::get(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let body = jwks.clone();
+            async move { ([("content-type", "application/json")], body) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let mut client = backend_client("url-backend", &key, false);
+    client.jwks = None;
+    client.jwks_url = Some(url.clone());
+    let reg = simulator::clients::ClientRegistry {
+        smart: vec![client],
+        gsa: Vec::new(),
+    };
+    let sim = start_with_clients("nge-5.9.2", reg).await;
+    let sign_with_jku = |jku: &str| {
+        let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES384);
+        h.kid = Some("url-key".into());
+        h.typ = Some("JWT".into());
+        h.jku = Some(jku.into());
+        let k = jsonwebtoken::EncodingKey::from_ec_pem(key.private_pem.as_bytes()).unwrap();
+        jsonwebtoken::encode(&h, &assertion_claims(&sim, "url-backend"), &k).unwrap()
+    };
+    for _ in 0..2 {
+        let r = client_credentials(&sim, &sign_with_jku(&url), "system/Patient.rs").await;
+        assert_eq!(r.status(), 200);
+    }
+    // Without jku the registered URL is used too.
+    let plain = key.sign_assertion(&assertion_claims(&sim, "url-backend"));
+    assert_eq!(
+        client_credentials(&sim, &plain, "system/Patient.rs")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "the JWKS is cached");
+    let r = client_credentials(
+        &sim,
+        &sign_with_jku("http://127.0.0.1:9/other.json"),
+        "system/Patient.rs",
+    )
+    .await;
+    assert_eq!(r.status(), 401);
+    let style = get_json(&format!("{}/_ngsim/smart-style.json", sim.base_url())).await;
+    assert!(style["color_background"].is_string());
+}

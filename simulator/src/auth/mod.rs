@@ -258,6 +258,33 @@ impl AuthState {
     }
 }
 
+/// Issue a `demo-backend` access token for `scope` (system scopes) without
+/// the protocol dance, for banners, benches and load scripts. It lasts the
+/// profile's backend-token lifetime (at most 300 s) like any backend token.
+pub fn mint_backend_token(state: &AppState, scope: &str) -> Result<String, ScopeError> {
+    let scopes = ScopeSet::parse(scope)?;
+    let life = state
+        .profile()
+        .smart
+        .backend_token_lifetime
+        .min(Duration::from_secs(300));
+    let now = unix_now();
+    Ok(state.auth.issue(Grant {
+        client_id: DEMO_BACKEND_CLIENT.into(),
+        scope_text: scopes.to_string(),
+        scopes,
+        patient: None,
+        encounter: None,
+        fhir_user: None,
+        part2_consent: false,
+        kind: GrantKind::Backend,
+        expires_at: Instant::now() + life,
+        iat: now,
+        exp: now + life.as_secs(),
+        id_token_issued: false,
+    }))
+}
+
 /// 256 bits of randomness, base64url.
 pub fn random_token() -> String {
     use base64::Engine;
@@ -285,6 +312,7 @@ pub fn handles(state: &AppState, path: &str) -> bool {
         s.jwks_path.as_str(),
         LAUNCH_PATH,
         AUTHORIZE_MODE_PATH,
+        SMART_STYLE_PATH,
     ]
     .contains(&path)
 }
@@ -293,6 +321,8 @@ pub fn handles(state: &AppState, path: &str) -> bool {
 pub const LAUNCH_PATH: &str = "/_ngsim/launch";
 /// `PUT {"approve_page": bool}` switches the authorize endpoint's mode.
 pub const AUTHORIZE_MODE_PATH: &str = "/_ngsim/authorize-mode";
+/// The `smart_style_url` document.
+pub const SMART_STYLE_PATH: &str = "/_ngsim/smart-style.json";
 
 /// The authorization server's router (journaled as `oauth` by the caller).
 /// It dispatches on the active profile's paths.
@@ -328,6 +358,24 @@ async fn dispatch(State(state): State<AppState>, slot: NoteSlot, req: Request) -
         }
     } else if path == s.jwks_path {
         json_response(StatusCode::OK, state.auth.server_key.jwks())
+    } else if path == SMART_STYLE_PATH {
+        json_response(
+            StatusCode::OK,
+            serde_json::json!({
+                "color_background": "#edeae3",
+                "color_error": "#9e2d2d",
+                "color_highlight": "#69b5ce",
+                "color_modal_backdrop": "",
+                "color_success": "#498e49",
+                "color_text": "#303030",
+                "dim_border_radius": "6px",
+                "dim_font_size": "13px",
+                "dim_spacing_size": "20px",
+                "font_family_body": "Georgia, Times, 'Times New Roman', serif",
+                "font_family_heading": "'HelveticaNeue-Light', Helvetica, Arial, 'Lucida Grande', sans-serif",
+            })
+            .to_string(),
+        )
     } else if path == LAUNCH_PATH && method == Method::POST {
         authorize::create_launch(&state, &slot, req).await
     } else if path == AUTHORIZE_MODE_PATH && method == Method::PUT {
