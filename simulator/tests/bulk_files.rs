@@ -12,11 +12,7 @@ use support::{backend_token, backend_token_with};
 
 #[tokio::test]
 async fn downloads_need_the_same_clients_valid_token() {
-    let key = simulator::auth::ClientKey::generate_es384("other-key");
-    let reg = simulator::clients::ClientRegistry {
-        smart: vec![support::backend_client("other-backend", &key, false)],
-        gsa: Vec::new(),
-    };
+    let (key, reg) = one_backend("other-backend", false);
     let sim = sim_with_clients("nge-5.9.2", 2, reg, |p| {
         p.bulk.export_duration = Duration::ZERO;
     })

@@ -288,11 +288,7 @@ async fn delete_cancels_and_later_polls_are_404() {
 
 #[tokio::test]
 async fn another_client_cannot_poll_a_job() {
-    let key = simulator::auth::ClientKey::generate_es384("other-key");
-    let reg = simulator::clients::ClientRegistry {
-        smart: vec![support::backend_client("other-backend", &key, false)],
-        gsa: Vec::new(),
-    };
+    let (key, reg) = one_backend("other-backend", false);
     let sim = sim_with_clients("nge-5.9.2", 2, reg, |p| {
         p.bulk.export_duration = std::time::Duration::ZERO;
     })

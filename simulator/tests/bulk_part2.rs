@@ -7,7 +7,6 @@ mod support;
 
 use bulk_support::*;
 use serde_json::{Value, json};
-use simulator::auth::ClientKey;
 use simulator::practice::{ConsentState, PatientIndex};
 use support::{backend_token, backend_token_with, http};
 
@@ -32,11 +31,7 @@ async fn export_patient(sim: &simulator::RunningSimulator, token: &str, pid: &st
 
 #[tokio::test]
 async fn part2_records_need_client_and_patient_consent() {
-    let key = ClientKey::generate_es384("consented-key");
-    let reg = simulator::clients::ClientRegistry {
-        smart: vec![support::backend_client("consented-backend", &key, true)],
-        gsa: Vec::new(),
-    };
+    let (key, reg) = one_backend("consented-backend", true);
     let sim = sim_with_clients("nge-5.9.2", 200, reg, |p| {
         p.bulk.export_duration = std::time::Duration::ZERO;
     })

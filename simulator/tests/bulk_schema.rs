@@ -11,11 +11,7 @@ use support::{backend_token, fhir_schema};
 
 #[tokio::test]
 async fn every_exported_line_is_valid_fhir_r4() {
-    let key = simulator::auth::ClientKey::generate_es384("k");
-    let reg = simulator::clients::ClientRegistry {
-        smart: vec![support::backend_client("consented-backend", &key, true)],
-        gsa: Vec::new(),
-    };
+    let (key, reg) = one_backend("consented-backend", true);
     let sim = sim_with_clients("nge-5.9.2", 30, reg, |p| {
         p.bulk.export_duration = std::time::Duration::ZERO;
     })

@@ -180,3 +180,20 @@ pub fn bulk_journal(sim: &RunningSimulator) -> Vec<Value> {
         .cloned()
         .collect()
 }
+
+/// A registry holding one extra backend client `id` (with or without Part 2
+/// consent), and the key it signs with.
+pub fn one_backend(
+    id: &str,
+    part2_consent: bool,
+) -> (
+    simulator::auth::ClientKey,
+    simulator::clients::ClientRegistry,
+) {
+    let key = simulator::auth::ClientKey::generate_es384(&format!("{id}-key"));
+    let reg = simulator::clients::ClientRegistry {
+        smart: vec![crate::support::backend_client(id, &key, part2_consent)],
+        gsa: Vec::new(),
+    };
+    (key, reg)
+}
