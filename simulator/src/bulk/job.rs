@@ -338,6 +338,49 @@ impl Cutter {
     }
 }
 
+/// Patients per worker per round of the parallel passes.
+const ROUND: usize = 16;
+
+/// Map `f` over `range` on the available cores, handing the results to `sink`
+/// in order; stops when `sink` returns `false` (and returns `false`). Only one
+/// round of results is held at a time.
+fn ordered<T: Send>(
+    range: std::ops::Range<usize>,
+    f: impl Fn(usize) -> T + Sync,
+    mut sink: impl FnMut(usize, T) -> bool,
+) -> bool {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, 8);
+    let mut pos = range.start;
+    while pos < range.end {
+        let end = (pos + ROUND * workers).min(range.end);
+        let results: Vec<Vec<T>> = if workers == 1 || end - pos < 2 {
+            vec![(pos..end).map(&f).collect()]
+        } else {
+            let per = (end - pos).div_ceil(workers);
+            let f = &f;
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (pos..end)
+                    .step_by(per)
+                    .map(|a| s.spawn(move || (a..(a + per).min(end)).map(f).collect::<Vec<T>>()))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            })
+        };
+        for (k, t) in results.into_iter().flatten().enumerate() {
+            if !sink(pos + k, t) {
+                return false;
+            }
+        }
+        pos = end;
+    }
+    true
+}
+
 /// The planning pass: count every kept resource, cut files at `max` resources.
 /// Returns `None` when cancelled. Runs on a blocking thread.
 pub fn plan(
@@ -353,7 +396,6 @@ pub fn plan(
         open: BTreeMap::new(),
     };
     let mut out = Plan::default();
-    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for ty in &spec.directory_types {
         let mut k = 0;
         for e in directory.iter().filter(|e| e.ty == *ty) {
@@ -363,33 +405,47 @@ pub fn plan(
             }
         }
     }
-    for pos in 0..spec.patients.len() {
-        if job.cancelled.load(Ordering::Relaxed) {
-            return None;
-        }
-        job.progress.store(pos, Ordering::Relaxed);
+    // Per patient: kept resources per type (in `spec.types` order), withheld, disclosed.
+    let count = |pos: usize| -> (Vec<usize>, u64, u64) {
+        let mut kept = vec![0; spec.types.len()];
+        let (mut withheld, mut disclosed) = (0, 0);
         let Some((i, chart)) = chart_at(practice, spec, pos) else {
-            continue;
+            return (kept, 0, 0);
         };
         let withhold = spec.withholds(practice, i);
-        seen.clear();
-        for ty in &spec.types {
+        for (n, ty) in spec.types.iter().enumerate() {
             for v in render_type(practice, &chart, ty) {
                 if !spec.keeps(ty, &v) {
                     continue;
                 }
                 if is_part2(&v) {
                     if withhold {
-                        out.withheld += 1;
+                        withheld += 1;
                         continue;
                     }
-                    out.disclosed += 1;
+                    disclosed += 1;
                 }
-                let k = seen.entry(ty.as_str()).or_insert(0);
-                cut.add(ty, Start::Patients { pos, skip: *k });
-                *k += 1;
+                kept[n] += 1;
             }
         }
+        (kept, withheld, disclosed)
+    };
+    let finished = ordered(0..spec.patients.len(), count, |pos, (kept, w, d)| {
+        if job.cancelled.load(Ordering::Relaxed) {
+            return false;
+        }
+        job.progress.store(pos, Ordering::Relaxed);
+        out.withheld += w;
+        out.disclosed += d;
+        for (ty, n) in spec.types.iter().zip(kept) {
+            for skip in 0..n {
+                cut.add(ty, Start::Patients { pos, skip });
+            }
+        }
+        true
+    });
+    if !finished {
+        return None;
     }
     job.progress.store(spec.patients.len(), Ordering::Relaxed);
     let mut order = spec.directory_types.clone();
@@ -432,34 +488,41 @@ pub fn produce(
             }
         }
         Start::Patients { pos, skip } => {
-            let mut pos = pos;
             let mut skip = skip;
-            while left > 0 && pos < spec.patients.len() {
+            // Per patient: its kept lines of the type, and where each ends.
+            let lines = |pos: usize| -> (Vec<u8>, Vec<usize>) {
+                let mut bytes = Vec::new();
+                let mut ends = Vec::new();
                 if let Some((i, chart)) = chart_at(practice, spec, pos) {
                     let withhold = spec.withholds(practice, i);
                     for v in render_type(practice, &chart, &f.ty) {
-                        if left == 0 {
-                            break;
-                        }
                         if !spec.keeps(&f.ty, &v) || (withhold && is_part2(&v)) {
                             continue;
                         }
-                        if skip > 0 {
-                            skip -= 1;
-                            continue;
+                        if serde_json::to_writer(&mut bytes, &v).is_ok() {
+                            bytes.push(b'\n');
+                            ends.push(bytes.len());
                         }
-                        if serde_json::to_writer(&mut buf, &v).is_err() {
-                            return;
-                        }
-                        buf.push(b'\n');
-                        left -= 1;
                     }
                 }
-                skip = 0;
-                pos += 1;
-                if !flush(&mut buf, false) {
-                    return;
-                }
+                (bytes, ends)
+            };
+            let open = ordered(pos..spec.patients.len(), lines, |_, (bytes, ends)| {
+                let used = skip.min(ends.len());
+                let from = if used == 0 { 0 } else { ends[used - 1] };
+                skip -= used;
+                let take = (ends.len() - used).min(left);
+                let to = if take == 0 {
+                    from
+                } else {
+                    ends[used + take - 1]
+                };
+                buf.extend_from_slice(&bytes[from..to]);
+                left -= take;
+                left > 0 && flush(&mut buf, false)
+            });
+            if !open && left > 0 {
+                return;
             }
         }
     }
