@@ -63,6 +63,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod criterion;
 pub mod html;
 pub mod json;
 pub mod junit;

@@ -12,6 +12,8 @@
 //!   router and listeners.
 //! - [`control`]: the `/_ngsim/` control API.
 //! - [`tls`]: TLS settings for MLLPS.
+//! - [`practice`]: the synthetic practice every surface renders.
+//! - [`enterprise`]: the NextGen Enterprise JSON API (GSA/EAL auth, routes, route-use report).
 //!
 //! See `ARCHITECTURE.md` at the repository root for the data flow and invariants.
 
@@ -19,6 +21,7 @@ pub mod auth;
 pub mod bulk;
 pub mod clients;
 pub mod control;
+pub mod enterprise;
 pub mod events;
 pub mod faults;
 pub mod fhir;

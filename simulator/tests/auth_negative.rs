@@ -445,3 +445,50 @@ async fn bad_authorize_requests_and_code_exchanges() {
     put("launch_bad_json", outcome(launch_bad_json).await);
     insta::assert_json_snapshot!("authorize_errors", redact(&sim, table));
 }
+
+#[tokio::test]
+async fn bad_resource_requests_get_operation_outcomes() {
+    let sim = start("nge-5.9.2").await;
+    let token = backend_token(&sim, "system/*.rs").await;
+    let mut table = serde_json::Map::new();
+    for (name, token, rel) in [
+        (
+            "unknown_search_param",
+            token.as_str(),
+            "Patient?shoe-size=9",
+        ),
+        ("no_token", "", "Patient"),
+        ("unknown_token", "nope", "Patient"),
+        ("unknown_path", token.as_str(), "Patient/x/extra/segments"),
+    ] {
+        let mut req = http().get(format!("{}/{rel}", sim.fhir_base_url()));
+        if !token.is_empty() {
+            req = req.bearer_auth(token);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let www = r
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body: Value = r.json().await.unwrap();
+        table.insert(
+            name.into(),
+            json!({"status": status, "www-authenticate": www, "issue": body["issue"][0]}),
+        );
+    }
+    let patient_only = app_token(&sim, "launch/patient patient/Observation.rs").await;
+    let r = fhir_get(
+        &sim,
+        patient_only["access_token"].as_str().unwrap(),
+        "Patient",
+    )
+    .await;
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap();
+    table.insert(
+        "type_outside_scopes".into(),
+        json!({"status": status, "issue": body["issue"][0]}),
+    );
+    insta::assert_json_snapshot!("fhir_request_errors", redact(&sim, table));
+}

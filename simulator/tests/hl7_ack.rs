@@ -37,10 +37,19 @@ fn pid3_error() -> ErrorDetail<'static> {
     }
 }
 
+/// (snapshot name, code, MSA-3 text, error, MSH-15|MSH-16).
+type Case<'a> = (
+    &'a str,
+    AckCode,
+    Option<&'a str>,
+    Option<ErrorDetail<'a>>,
+    &'a str,
+);
+
 #[test]
 fn ack_snapshots() {
     for version in ["2.3", "2.5.1"] {
-        let cases: [(&str, AckCode, Option<&str>, Option<ErrorDetail<'_>>, &str); 4] = [
+        let cases: [Case<'_>; 4] = [
             ("aa", AckCode::AA, None, None, ""),
             (
                 "ae",

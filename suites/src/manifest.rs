@@ -9,7 +9,7 @@
 //! listen = "127.0.0.1:7777"          # where the SUT receives NextGen's HL7 feeds
 //!
 //! [smart]                            # its SMART registration, if it uses FHIR
-//! client-id = "acme"
+//! id = "acme"
 //! kind = "backend"
 //! jwks-url = "http://127.0.0.1:9000/jwks.json"
 //! scopes = ["system/Patient.rs", "system/Observation.rs"]
@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use simulator::clients::ClientKind;
+use simulator::clients::SmartClient;
 use simulator::toml_located::{self, LocatedError};
 
 /// A system-under-test manifest.
@@ -46,9 +46,12 @@ pub struct SutManifest {
     /// Its HL7 listener, if it receives feeds.
     #[serde(default)]
     pub mllp: Option<MllpEndpoint>,
-    /// Its SMART client registration, if it uses FHIR.
+    /// Its SMART client registration, if it uses FHIR: the same shape as a
+    /// `[[client]]` in a client registry, registered with the simulator at start.
+    /// Its `scopes` are the ones it declares it needs (least privilege is judged
+    /// against them).
     #[serde(default)]
-    pub smart: Option<SmartRegistration>,
+    pub smart: Option<SmartClient>,
     /// Its Enterprise API use, if any.
     #[serde(default)]
     pub enterprise: Option<EnterpriseUse>,
@@ -73,31 +76,6 @@ pub struct MllpEndpoint {
 
 fn default_ack_timeout() -> Duration {
     Duration::from_secs(5)
-}
-
-/// The SUT's SMART client registration (registered with the simulator at start).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct SmartRegistration {
-    /// `client_id`.
-    pub client_id: String,
-    /// Client kind.
-    pub kind: ClientKind,
-    /// Secret (confidential-symmetric).
-    #[serde(default, skip_serializing)]
-    pub secret: Option<String>,
-    /// Redirect URIs (app launches).
-    #[serde(default)]
-    pub redirect_uris: Vec<String>,
-    /// JWKS URL (asymmetric clients).
-    #[serde(default)]
-    pub jwks_url: Option<String>,
-    /// The scopes it declares it needs (least privilege is judged against these).
-    #[serde(default)]
-    pub scopes: Vec<String>,
-    /// Whether its recipients are covered by patients' Part 2 consent.
-    #[serde(default)]
-    pub part2_consent: bool,
 }
 
 /// The SUT's Enterprise API use.
@@ -198,7 +176,7 @@ name = "acme"
 listen = "127.0.0.1:7777"
 ack-timeout = "2s"
 [smart]
-client-id = "acme"
+id = "acme"
 kind = "backend"
 jwks-url = "http://127.0.0.1:9/jwks"
 scopes = ["system/Patient.rs"]

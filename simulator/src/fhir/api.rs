@@ -157,20 +157,30 @@ fn too_many(secs: u64) -> Response {
     r
 }
 
+/// Scope alternatives compiled for one resource type: `(patient_only,
+/// granular criteria)`; an alternative whose granular parameters do not
+/// parse for the type can never match and is dropped.
+type Alts = Vec<(bool, Vec<Criterion>)>;
+
+fn compile_alts(ty: &str, alts: Vec<(bool, Vec<(String, String)>)>) -> Alts {
+    alts.into_iter()
+        .filter_map(|(patient_only, params)| {
+            let crits: Result<Vec<Criterion>, _> = params
+                .iter()
+                .map(|(k, v)| Criterion::parse(ty, k, v))
+                .collect();
+            crits.ok().map(|c| (patient_only, c))
+        })
+        .collect()
+}
+
 /// Whether `e` passes one of the scope alternatives.
-fn scope_allows(
-    alts: &[(bool, Vec<(String, String)>)],
-    e: &Entry,
-    grant_patient: Option<PatientIndex>,
-) -> bool {
-    alts.iter().any(|(patient_only, params)| {
+fn scope_allows(alts: &Alts, e: &Entry, grant_patient: Option<PatientIndex>, now: i64) -> bool {
+    alts.iter().any(|(patient_only, crits)| {
         let compartment_ok = !patient_only
             || e.patient.is_none()
             || (grant_patient.is_some() && e.patient == grant_patient);
-        compartment_ok
-            && params.iter().all(|(k, v)| {
-                Criterion::parse(&e.ty, k, v).is_ok_and(|c| c.matches(&e.json, now_unix()))
-            })
+        compartment_ok && crits.iter().all(|c| c.matches(&e.json, now))
     })
 }
 
@@ -217,7 +227,7 @@ pub(super) async fn instance_level(
                 "The granted scopes do not allow reading {ty} resources"
             ));
         }
-        Access::Allowed(a) => a,
+        Access::Allowed(a) => compile_alts(ty, a),
     };
     let s = store(state);
     let not_found = || {
@@ -257,7 +267,7 @@ pub(super) async fn instance_level(
     let Some(entry) = entry else {
         return not_found();
     };
-    if !scope_allows(&alts, &entry, grant_patient(s, &grant)) {
+    if !scope_allows(&alts, &entry, grant_patient(s, &grant), now_unix()) {
         slot.note("scope", "outside");
         return forbidden(format!(
             "{ty}/{id} is outside the granted scopes or patient context"
@@ -438,7 +448,7 @@ pub(super) async fn type_level(
                 "The granted scopes do not allow searching {ty} resources"
             ));
         }
-        Access::Allowed(a) => a,
+        Access::Allowed(a) => compile_alts(ty, a),
     };
     let q = match parse_search(p, res, ty, pairs) {
         Ok(q) => q,
@@ -454,7 +464,7 @@ fn search(
     slot: &NoteSlot,
     ty: &str,
     grant: &Grant,
-    alts: &[(bool, Vec<(String, String)>)],
+    alts: &Alts,
     q: SearchRequest,
 ) -> Response {
     let s = store(state);
@@ -463,7 +473,7 @@ fn search(
     let keep = |e: &Entry| {
         e.ty == ty
             && q.criteria.iter().all(|c| c.matches(&e.json, now))
-            && scope_allows(alts, e, gp)
+            && scope_allows(alts, e, gp, now)
     };
     let mut matched: Vec<Arc<Entry>> = Vec::new();
     let mut part2_withheld = false;

@@ -87,24 +87,26 @@ pub fn definition(ty: &str, name: &str) -> Option<(Kind, &'static [&'static str]
 
 /// Values at a dotted path; arrays are flattened at every step.
 pub fn collect<'a>(v: &'a Value, path: &str, out: &mut Vec<&'a Value>) {
-    fn walk<'a>(v: &'a Value, segs: &[&str], out: &mut Vec<&'a Value>) {
+    any_at(v, path, &mut |x| {
+        out.push(x);
+        false
+    });
+}
+
+/// Whether `f` holds for any value at a dotted path (arrays flattened),
+/// stopping at the first hit. Allocation-free: searches run it per resource.
+pub fn any_at<'a>(v: &'a Value, path: &str, f: &mut dyn FnMut(&'a Value) -> bool) -> bool {
+    fn walk<'a>(v: &'a Value, path: &str, f: &mut dyn FnMut(&'a Value) -> bool) -> bool {
         if let Value::Array(a) = v {
-            for x in a {
-                walk(x, segs, out);
-            }
-            return;
+            return a.iter().any(|x| walk(x, path, f));
         }
-        match segs.split_first() {
-            None => out.push(v),
-            Some((s, rest)) => {
-                if let Some(next) = v.get(*s) {
-                    walk(next, rest, out);
-                }
-            }
+        if path.is_empty() {
+            return f(v);
         }
+        let (seg, rest) = path.split_once('.').unwrap_or((path, ""));
+        v.get(seg).is_some_and(|next| walk(next, rest, f))
     }
-    let segs: Vec<&str> = path.split('.').collect();
-    walk(v, &segs, out);
+    walk(v, path, f)
 }
 
 // ------------------------------------------------------------------ strings
@@ -196,16 +198,14 @@ fn reference_match(v: &Value, wanted: &str) -> bool {
     let Some(r) = v.get("reference").and_then(Value::as_str) else {
         return false;
     };
-    let wanted = wanted.trim_end_matches('/');
     // Absolute URLs and relative `Type/id` compare on their last two segments.
-    let tail = |s: &str| -> (Option<String>, String) {
+    fn tail(s: &str) -> (Option<&str>, &str) {
         let mut parts = s.rsplit('/');
-        let id = parts.next().unwrap_or("").to_owned();
-        let ty = parts.next().map(str::to_owned);
-        (ty, id)
-    };
+        let id = parts.next().unwrap_or("");
+        (parts.next(), id)
+    }
     let (rt, rid) = tail(r);
-    let (wt, wid) = tail(wanted);
+    let (wt, wid) = tail(wanted.trim_end_matches('/'));
     rid == wid && (wt.is_none() || wt == rt)
 }
 
@@ -401,19 +401,21 @@ impl Criterion {
 
     /// Whether the resource matches.
     pub fn matches(&self, resource: &Value, now: i64) -> bool {
-        let mut found = Vec::new();
-        for p in self.paths {
-            collect(resource, p, &mut found);
-        }
         self.values.iter().any(|want| {
-            found.iter().any(|v| match self.kind {
-                Kind::Token => token_match(v, want),
-                Kind::String => string_match(v, want, self.exact),
-                Kind::Reference => reference_match(v, want),
-                Kind::Date => match (value_range(v), parse_date_value(want)) {
-                    (Some(r), Some((p, s))) => date_match(r, p, s, now),
-                    _ => false,
-                },
+            let date_want = match self.kind {
+                Kind::Date => parse_date_value(want),
+                _ => None,
+            };
+            self.paths.iter().any(|p| {
+                any_at(resource, p, &mut |v| match self.kind {
+                    Kind::Token => token_match(v, want),
+                    Kind::String => string_match(v, want, self.exact),
+                    Kind::Reference => reference_match(v, want),
+                    Kind::Date => match (value_range(v), date_want) {
+                        (Some(r), Some((p, s))) => date_match(r, p, s, now),
+                        _ => false,
+                    },
+                })
             })
         })
     }

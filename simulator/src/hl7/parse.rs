@@ -276,6 +276,16 @@ impl<'a> Message<'a> {
             .map(|raw| escape::decode_text(raw, &self.delims, charset)))
     }
 
+    /// The raw value at a path as (lossy) UTF-8, empty when the path is
+    /// absent or malformed: for comparing header fields byte for byte.
+    pub fn get_lossy(&self, path: &str) -> String {
+        self.get(path)
+            .ok()
+            .flatten()
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .unwrap_or_default()
+    }
+
     fn msh(&self, path: &Path) -> &'a [u8] {
         self.query(path).unwrap_or_default()
     }
@@ -310,32 +320,69 @@ const MSH_10: Path = msh_path(10, None);
 const MSH_12_1: Path = msh_path(12, Some(1));
 const MSH_18_1: Path = msh_path(18, Some(1));
 
-/// Splits on a separator with `memchr`; an atomic piece is never split.
+/// Splits on a separator; an atomic piece is never split.
+///
+/// While scanning for the separator it also notes whether a piece contains
+/// any lower-level delimiter: a "plain" piece is then never scanned again
+/// at the lower levels (most HL7 values are plain). Values are short, so a
+/// byte loop beats `memchr`'s per-call setup here (parse_walk bench).
 #[derive(Debug, Clone)]
 pub struct Split<'a> {
     rest: Option<&'a [u8]>,
     sep: u8,
+    lower: [u8; 3],
     atomic: bool,
+}
+
+impl<'a> Split<'a> {
+    fn new(raw: &'a [u8], sep: u8, lower: [u8; 3], atomic: bool) -> Self {
+        Self {
+            rest: Some(raw),
+            sep,
+            lower,
+            atomic,
+        }
+    }
+
+    /// The next piece and whether it is plain.
+    fn next_piece(&mut self) -> Option<(&'a [u8], bool)> {
+        let rest = self.rest?;
+        if self.atomic {
+            self.rest = None;
+            return Some((rest, true));
+        }
+        let (end, plain) = scan(rest, self.sep, self.lower);
+        self.rest = rest.get(end + 1..).filter(|_| end < rest.len());
+        Some((&rest[..end], plain))
+    }
+}
+
+/// Finds `sep` (or the end) and whether any `lower` byte occurs before it.
+///
+/// A byte loop: HL7 fields are mostly empty or a few bytes long, where
+/// `memchr`'s per-call setup and 8-byte SWAR both measured slower.
+#[inline]
+fn scan(hay: &[u8], sep: u8, lower: [u8; 3]) -> (usize, bool) {
+    let [a, b, c] = lower;
+    let mut plain = true;
+    for (i, &x) in hay.iter().enumerate() {
+        if x == sep {
+            return (i, plain);
+        }
+        plain &= x != a && x != b && x != c;
+    }
+    (hay.len(), plain)
 }
 
 impl<'a> Iterator for Split<'a> {
     type Item = &'a [u8];
     fn next(&mut self) -> Option<&'a [u8]> {
-        let rest = self.rest?;
-        match memchr(self.sep, rest).filter(|_| !self.atomic) {
-            Some(i) => {
-                self.rest = Some(&rest[i + 1..]);
-                Some(&rest[..i])
-            }
-            None => {
-                self.rest = None;
-                Some(rest)
-            }
-        }
+        self.next_piece().map(|(raw, _)| raw)
     }
 }
 
-/// A value at any level below the segment, with the separator of its children.
+/// A value at any level below the segment. `atomic` means it has no
+/// lower-level delimiters (MSH-1/MSH-2, or found plain while splitting).
 #[derive(Debug, Clone, Copy)]
 struct Piece<'a> {
     raw: &'a [u8],
@@ -344,22 +391,38 @@ struct Piece<'a> {
 }
 
 impl<'a> Piece<'a> {
-    fn split(&self, sep: u8) -> Split<'a> {
-        Split {
-            rest: Some(self.raw),
-            sep,
-            atomic: self.atomic,
-        }
+    fn split(&self, sep: u8, lower: [u8; 3]) -> Split<'a> {
+        Split::new(self.raw, sep, lower, self.atomic)
     }
 
-    fn child(&self, raw: &'a [u8]) -> Piece<'a> {
-        Piece { raw, ..*self }
+    fn children(&self, sep: u8, lower: [u8; 3]) -> impl Iterator<Item = Piece<'a>> + use<'a> {
+        let (mut split, parent) = (self.split(sep, lower), *self);
+        std::iter::from_fn(move || {
+            let (raw, atomic) = split.next_piece()?;
+            Some(Piece {
+                raw,
+                atomic,
+                ..parent
+            })
+        })
     }
 
-    fn nth(&self, sep: u8, n: usize) -> Option<Piece<'a>> {
-        self.split(sep)
-            .nth(n.checked_sub(1)?)
-            .map(|r| self.child(r))
+    fn nth(&self, sep: u8, lower: [u8; 3], n: usize) -> Option<Piece<'a>> {
+        self.children(sep, lower).nth(n.checked_sub(1)?)
+    }
+
+    fn rep_args(&self) -> (u8, [u8; 3]) {
+        let d = &self.delims;
+        (d.repetition, [d.component, d.subcomponent, d.component])
+    }
+
+    fn comp_args(&self) -> (u8, [u8; 3]) {
+        let d = &self.delims;
+        (d.component, [d.subcomponent; 3])
+    }
+
+    fn sub_args(&self) -> (u8, [u8; 3]) {
+        (self.delims.subcomponent, [self.delims.subcomponent; 3])
     }
 }
 
@@ -404,14 +467,14 @@ level!(
 impl<'a> Field<'a> {
     /// The repetitions (one for an empty field).
     pub fn repetitions(&self) -> impl Iterator<Item = Repetition<'a>> + use<'a> {
-        let p = self.0;
-        p.split(p.delims.repetition)
-            .map(move |r| Repetition(p.child(r)))
+        let (sep, lower) = self.0.rep_args();
+        self.0.children(sep, lower).map(Repetition)
     }
 
     /// The `n`-th (1-based) repetition.
     pub fn repetition(&self, n: usize) -> Option<Repetition<'a>> {
-        self.0.nth(self.0.delims.repetition, n).map(Repetition)
+        let (sep, lower) = self.0.rep_args();
+        self.0.nth(sep, lower, n).map(Repetition)
     }
 
     /// Component `n` of the first repetition.
@@ -423,26 +486,28 @@ impl<'a> Field<'a> {
 impl<'a> Repetition<'a> {
     /// The components (one for an empty repetition).
     pub fn components(&self) -> impl Iterator<Item = Component<'a>> + use<'a> {
-        let p = self.0;
-        p.split(p.delims.component)
-            .map(move |r| Component(p.child(r)))
+        let (sep, lower) = self.0.comp_args();
+        self.0.children(sep, lower).map(Component)
     }
 
     /// The `n`-th (1-based) component.
     pub fn component(&self, n: usize) -> Option<Component<'a>> {
-        self.0.nth(self.0.delims.component, n).map(Component)
+        let (sep, lower) = self.0.comp_args();
+        self.0.nth(sep, lower, n).map(Component)
     }
 }
 
 impl<'a> Component<'a> {
     /// The raw subcomponents (one for an empty component).
     pub fn subcomponents(&self) -> Split<'a> {
-        self.0.split(self.0.delims.subcomponent)
+        let (sep, lower) = self.0.sub_args();
+        self.0.split(sep, lower)
     }
 
     /// The `n`-th (1-based) raw subcomponent.
     pub fn subcomponent(&self, n: usize) -> Option<&'a [u8]> {
-        self.0.nth(self.0.delims.subcomponent, n).map(|p| p.raw)
+        let (sep, lower) = self.0.sub_args();
+        self.0.nth(sep, lower, n).map(|p| p.raw)
     }
 }
 
@@ -488,19 +553,26 @@ impl<'a> Segment<'a> {
             match n {
                 0 => None,
                 1 => self.raw.get(3..4).map(|r| self.piece(r, true)),
-                n => self.split().nth(n - 1).map(|r| self.piece(r, n == 2)),
+                n => self
+                    .pieces()
+                    .nth(n - 1)
+                    .map(|(r, plain)| self.piece(r, plain || n == 2)),
             }
         } else {
-            self.split().nth(n).map(|r| self.piece(r, false))
+            self.pieces().nth(n).map(|(r, plain)| self.piece(r, plain))
         }
     }
 
-    fn split(&self) -> Split<'a> {
-        Split {
-            rest: Some(self.raw),
-            sep: self.delims.field,
-            atomic: false,
-        }
+    /// `(raw field, plain)` pairs, the segment id first.
+    fn pieces(&self) -> impl Iterator<Item = (&'a [u8], bool)> + use<'a> {
+        let d = &self.delims;
+        let mut split = Split::new(
+            self.raw,
+            d.field,
+            [d.repetition, d.component, d.subcomponent],
+            false,
+        );
+        std::iter::from_fn(move || split.next_piece())
     }
 
     /// Every field from field 1 on.
@@ -513,10 +585,10 @@ impl<'a> Segment<'a> {
             .filter(|_| msh)
             .map(|r| seg.piece(r, true));
         let rest = seg
-            .split()
+            .pieces()
             .skip(1)
             .enumerate()
-            .map(move |(i, r)| seg.piece(r, msh && i == 0));
+            .map(move |(i, (r, plain))| seg.piece(r, plain || (msh && i == 0)));
         first.into_iter().chain(rest)
     }
 

@@ -8,6 +8,7 @@
 //! # Ok(()) }
 //! ```
 
+mod http;
 mod journal_layer;
 mod state;
 
@@ -18,6 +19,7 @@ use axum::Router;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use http::HttpLimits;
 pub use journal_layer::{ExchangeNote, NoteSlot, redact_query};
 pub use state::{AppState, StateInner, Urls};
 
@@ -86,6 +88,7 @@ pub struct SimulatorBuilder {
     journal_file: Option<PathBuf>,
     control_token: Option<String>,
     allow_remote: bool,
+    http_limits: HttpLimits,
 }
 
 impl Default for SimulatorBuilder {
@@ -99,6 +102,7 @@ impl Default for SimulatorBuilder {
             journal_file: None,
             control_token: None,
             allow_remote: false,
+            http_limits: HttpLimits::default(),
         }
     }
 }
@@ -164,6 +168,12 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Connection, header and body limits of the HTTP listener.
+    pub fn http_limits(mut self, limits: HttpLimits) -> Self {
+        self.http_limits = limits;
+        self
+    }
+
     /// Allow listening on non-loopback addresses.
     pub fn allow_remote(mut self, yes: bool) -> Self {
         self.allow_remote = yes;
@@ -217,16 +227,13 @@ impl SimulatorBuilder {
 
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
-        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let stop = shutdown.clone();
-        tasks.spawn(async move {
-            let served = axum::serve(http, app)
-                .with_graceful_shutdown(stop.cancelled_owned())
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "HTTP server stopped");
-            }
-        });
+        tasks.spawn(http::serve(
+            http,
+            router(state.clone()),
+            self.http_limits,
+            shutdown.clone(),
+            tasks.clone(),
+        ));
         tasks.close();
         tracing::info!(addr = %http_addr, profile = %state.profile().name, "simulator started");
         Ok(RunningSimulator {
@@ -244,8 +251,20 @@ pub fn router(state: AppState) -> Router {
         &state,
         Surface::Control,
     );
+    let enterprise = with_journal(
+        crate::enterprise::router(state.clone()),
+        &state,
+        Surface::Enterprise,
+    );
+    let enterprise_oauth = with_journal(
+        crate::enterprise::oauth_router(state.clone()),
+        &state,
+        Surface::Oauth,
+    );
     Router::new()
         .merge(control)
+        .merge(enterprise)
+        .merge(enterprise_oauth)
         // SMART and FHIR paths come from the active profile, so they are
         // matched per request behind every fixed route.
         // Bulk interactions under the bulk base go first, the rest to FHIR.

@@ -58,6 +58,8 @@ pub struct StateInner {
     pub auth: crate::auth::AuthState,
     /// Bulk Data export jobs.
     pub bulk: crate::bulk::BulkState,
+    /// Enterprise API state (tokens, Enterprise-only chart writes).
+    pub enterprise: crate::enterprise::EnterpriseState,
 }
 
 impl AppState {
@@ -85,6 +87,7 @@ impl AppState {
                 control_token,
                 auth,
                 bulk: crate::bulk::BulkState::default(),
+                enterprise: crate::enterprise::EnterpriseState::default(),
             }),
         }
     }

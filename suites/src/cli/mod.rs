@@ -1,6 +1,10 @@
 //! The `ngsim` command line.
 
+mod checks;
+mod generate;
 mod profiles;
+mod routes;
+mod run;
 mod serve;
 
 use std::process::ExitCode;
@@ -32,9 +36,20 @@ pub struct Cli {
 pub enum Command {
     /// Start the simulator and serve until Ctrl-C or SIGTERM.
     Serve(serve::ServeArgs),
+    /// Check a system under test against scenario profiles and write reports.
+    Run(run::RunArgs),
     /// List, show and validate version profiles.
     #[command(subcommand)]
     Profiles(profiles::ProfilesCommand),
+    /// List the conformance checks.
+    #[command(subcommand)]
+    Checks(checks::ChecksCommand),
+    /// Report the Enterprise API routes an integration used (pre-beta route list).
+    #[command(subcommand)]
+    Routes(routes::RoutesCommand),
+    /// Generate test data (HL7 corpora for fuzzing).
+    #[command(subcommand)]
+    Gen(generate::GenCommand),
 }
 
 /// Parse the command line, run it, and map the outcome to an exit code.
@@ -54,7 +69,11 @@ pub fn main() -> ExitCode {
     init_tracing();
     let outcome = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Run(args) => run::run(args),
         Command::Profiles(cmd) => profiles::run(cmd),
+        Command::Checks(cmd) => checks::run(cmd),
+        Command::Gen(cmd) => generate::run(cmd),
+        Command::Routes(cmd) => routes::run(cmd),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -89,12 +89,7 @@ fn build(message: &str, variant: Variant, control_id: &str, seed: u64, index: u6
     // MSH is intact in every variant, so the header reads back from it alone.
     let header = first_segment_message(&bytes);
     let msh = Message::parse(&header).ok();
-    let msh_field = |path: &str| {
-        msh.as_ref()
-            .and_then(|m| m.get(path).ok().flatten())
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-            .unwrap_or_default()
-    };
+    let msh_field = |path: &str| msh.as_ref().map(|m| m.get_lossy(path)).unwrap_or_default();
     Outgoing {
         message_type: format!("{}^{}", msh_field("MSH-9.1"), msh_field("MSH-9.2")),
         trigger: msh_field("MSH-9.2"),
@@ -385,13 +380,7 @@ fn read_ack(raw: &[u8], latency_us: u64) -> ReceivedAck {
             return ack;
         }
     };
-    let get = |p: &str| {
-        m.get(p)
-            .ok()
-            .flatten()
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-            .unwrap_or_default()
-    };
+    let get = |p: &str| m.get_lossy(p);
     ack.msh3_6 = [get("MSH-3"), get("MSH-4"), get("MSH-5"), get("MSH-6")];
     ack.msh9 = (get("MSH-9.1"), get("MSH-9.2"));
     ack.msh10 = get("MSH-10");

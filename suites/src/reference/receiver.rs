@@ -207,13 +207,7 @@ async fn respond(payload: &[u8], s: &Shared) -> Vec<Vec<u8>> {
             return vec![finish(nak, s)];
         }
     };
-    let text = |p: &str| {
-        m.get(p)
-            .ok()
-            .flatten()
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-            .unwrap_or_default()
-    };
+    let text = |p: &str| m.get_lossy(p);
     let kind = format!("{}^{}", text("MSH-9.1"), text("MSH-9.2"));
     let version = text("MSH-12.1");
     let control_id = text("MSH-10");
@@ -303,13 +297,7 @@ fn finish(ack_bytes: Vec<u8>, s: &Shared) -> Vec<u8> {
     let Ok(m) = Message::parse(&ack_bytes) else {
         return ack_bytes;
     };
-    let get = |p: &str| {
-        m.get(p)
-            .ok()
-            .flatten()
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-            .unwrap_or_default()
-    };
+    let get = |p: &str| m.get_lossy(p);
     let mut b = MessageBuilder::from_message(&m);
     let mut set = |p: &str, v: &str| {
         let _ = b.set(p, v);

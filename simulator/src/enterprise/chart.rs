@@ -1,0 +1,630 @@
+//! `/persons/{personId}/chart/…`: the USCDI chart reads, and the encounter,
+//! problem and charge writes.
+//!
+//! Part 2 records are left out unless the client's account carries Part 2
+//! consent and the patient's consent is granted.
+
+use std::borrow::Cow;
+
+use axum::Json;
+use axum::extract::Path;
+use axum::http::{HeaderValue, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::Ctx;
+use super::body::JsonBody;
+use super::envelope::ListQuery;
+use super::error::ApiError;
+use super::persons::{date_time, page_list, parse_day, person_index, publish};
+use super::render;
+use super::schemas::{self, Body};
+use crate::events::ChangeKind;
+use crate::practice::{
+    CPT, Chart, Coding, Guid, NewCharge, NewEncounter, ObservationCategory, PRACTICE_OFFSET, SNOMED,
+};
+
+/// LOINC of the PHQ-9 panel.
+const PHQ9_LOINC: &str = "44249-1";
+
+fn chart_of(ctx: &Ctx, pid: &str) -> Result<Chart, ApiError> {
+    let i = person_index(ctx, pid)?;
+    ctx.state.practice.chart(i).ok_or(ApiError::NotFound(None))
+}
+
+fn writes(ctx: &Ctx, pid: &str) -> super::ChartWrites {
+    ctx.state
+        .enterprise
+        .chart_writes
+        .read()
+        .get(pid)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn consent(ctx: &Ctx) -> bool {
+    ctx.grant.part2_consent
+}
+
+fn respond(
+    ctx: &Ctx,
+    uri: &Uri,
+    items: Vec<Value>,
+    type_name: &str,
+) -> Result<Json<Value>, ApiError> {
+    let q = ListQuery::from_uri(uri)?;
+    page_list(ctx, uri, &q, items, type_name)
+}
+
+/// `GET …/chart/allergies`.
+pub async fn allergies(
+    ctx: Ctx,
+    Path(pid): Path<String>,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let items = c.allergies.iter().map(render::allergy).collect();
+    respond(&ctx, &uri, items, "Allergy")
+}
+
+/// `GET …/chart/problems` (problem-list conditions plus API-created problems).
+pub async fn problems(
+    ctx: Ctx,
+    Path(pid): Path<String>,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let mut items: Vec<Value> = c
+        .conditions
+        .iter()
+        .filter(|x| x.category == "problem-list-item" && render::visible(&x.part2, consent(&ctx)))
+        .map(|x| render::condition(x, "problems"))
+        .collect();
+    items.extend(writes(&ctx, &pid).problems);
+    respond(&ctx, &uri, items, "Problem")
+}
+
+/// `GET …/chart/diagnoses`.
+pub async fn diagnoses(
+    ctx: Ctx,
+    Path(pid): Path<String>,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let items = c
+        .conditions
+        .iter()
+        .filter(|x| render::visible(&x.part2, consent(&ctx)))
+        .map(|x| render::condition(x, "diagnoses"))
+        .collect();
+    respond(&ctx, &uri, items, "Diagnosis")
+}
+
+/// `GET …/chart/medications`.
+pub async fn medications(
+    ctx: Ctx,
+    Path(pid): Path<String>,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let items = c
+        .medications
+        .iter()
+        .filter(|x| render::visible(&x.part2, consent(&ctx)))
+        .map(render::medication)
+        .collect();
+    respond(&ctx, &uri, items, "Medication")
+}
+
+fn encounter_items(ctx: &Ctx, c: &Chart) -> Vec<Value> {
+    let pr = &ctx.state.practice;
+    c.encounters
+        .iter()
+        .filter(|x| render::visible(&x.part2, consent(ctx)))
+        .map(|e| render::encounter(e, pr))
+        .collect()
+}
+
+/// `GET …/chart/encounters`.
+pub async fn encounters(
+    ctx: Ctx,
+    Path(pid): Path<String>,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let items = encounter_items(&ctx, &c);
+    respond(&ctx, &uri, items, "Encounter")
+}
+
+/// The chart and the encounter `{encounterId}` of `{personId}`.
+fn encounter_of(ctx: &Ctx, pid: &str, eid: &str) -> Result<(Chart, Value), ApiError> {
+    let c = chart_of(ctx, pid)?;
+    if uuid::Uuid::parse_str(eid).is_err() {
+        return Err(ApiError::bad_guid(eid));
+    }
+    let e = encounter_items(ctx, &c)
+        .into_iter()
+        .find(|e| {
+            e["id"]
+                .as_str()
+                .is_some_and(|i| i.eq_ignore_ascii_case(eid))
+        })
+        .ok_or(ApiError::NotFound(None))?;
+    Ok((c, e))
+}
+
+/// `GET …/chart/encounters/{encounterId}`.
+pub async fn encounter(
+    ctx: Ctx,
+    Path((pid, eid)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let (_, e) = encounter_of(&ctx, &pid, &eid)?;
+    ctx.slot.with(|n| n.resource_ids.push(eid.clone()));
+    Ok(Json(e))
+}
+
+/// `GET …/chart/encounters/{encounterId}/vitals`.
+pub async fn encounter_vitals(
+    ctx: Ctx,
+    Path((pid, eid)): Path<(String, String)>,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    let (c, _) = encounter_of(&ctx, &pid, &eid)?;
+    let items = c
+        .observations
+        .iter()
+        .filter(|o| {
+            o.category == ObservationCategory::VitalSigns && o.encounter_id.as_deref() == Some(&eid)
+        })
+        .map(render::observation)
+        .collect();
+    respond(&ctx, &uri, items, "Vital")
+}
+
+/// `GET …/chart/encounters/{encounterId}/diagnoses`.
+pub async fn encounter_diagnoses(
+    ctx: Ctx,
+    Path((pid, eid)): Path<(String, String)>,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    let (c, _) = encounter_of(&ctx, &pid, &eid)?;
+    let items = c
+        .conditions
+        .iter()
+        .filter(|x| {
+            x.encounter_id.as_deref() == Some(&eid) && render::visible(&x.part2, consent(&ctx))
+        })
+        .map(|x| render::condition(x, "diagnoses"))
+        .collect();
+    respond(&ctx, &uri, items, "Diagnosis")
+}
+
+/// `GET …/chart/encounters/{encounterId}/procedures`.
+pub async fn encounter_procedures(
+    ctx: Ctx,
+    Path((pid, eid)): Path<(String, String)>,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    let (c, _) = encounter_of(&ctx, &pid, &eid)?;
+    let items = c
+        .procedures
+        .iter()
+        .filter(|x| x.encounter_id.as_deref() == Some(&eid))
+        .map(render::procedure)
+        .collect();
+    respond(&ctx, &uri, items, "Procedure")
+}
+
+/// `GET …/chart/encounters/{encounterId}/screening-tools/phq9`: 404 (empty)
+/// when the encounter has no PHQ-9.
+pub async fn phq9(
+    ctx: Ctx,
+    Path((pid, eid)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let (c, _) = encounter_of(&ctx, &pid, &eid)?;
+    let o = c
+        .observations
+        .iter()
+        .find(|o| o.code.code == PHQ9_LOINC && o.encounter_id.as_deref() == Some(&eid))
+        .ok_or(ApiError::NotFound(None))?;
+    let (total, _) = render::obs_value(&o.value);
+    let score = total.as_i64().unwrap_or(0);
+    let severity = match score {
+        0..=4 => "None-minimal",
+        5..=9 => "Mild",
+        10..=14 => "Moderate",
+        15..=19 => "Moderately severe",
+        _ => "Severe",
+    };
+    let questions: Vec<Value> = o
+        .components
+        .iter()
+        .enumerate()
+        .map(|(n, q)| {
+            let (v, _) = render::obs_value(&q.value);
+            json!({"sequence": n + 1, "loincCode": q.code.code, "question": q.code.display, "score": v})
+        })
+        .collect();
+    Ok(Json(json!({
+        "id": o.id,
+        "personId": pid,
+        "encounterId": eid,
+        "totalScore": score,
+        "severity": severity,
+        "questions": questions,
+        "completedTimestamp": render::ts(o.effective),
+    })))
+}
+
+/// `GET …/chart/procedures`.
+pub async fn procedures(
+    ctx: Ctx,
+    Path(pid): Path<String>,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let items = c.procedures.iter().map(render::procedure).collect();
+    respond(&ctx, &uri, items, "Procedure")
+}
+
+/// `GET …/chart/immunizations`.
+pub async fn immunizations(
+    ctx: Ctx,
+    Path(pid): Path<String>,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let items = c.immunizations.iter().map(render::immunization).collect();
+    respond(&ctx, &uri, items, "Immunization")
+}
+
+/// `GET …/chart/lab/results`: one item per panel, with its results.
+pub async fn lab_results(
+    ctx: Ctx,
+    Path(pid): Path<String>,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let items = c
+        .lab_panels
+        .iter()
+        .filter(|p| render::visible(&p.part2, consent(&ctx)))
+        .map(|p| {
+            let results: Vec<_> = c
+                .observations
+                .iter()
+                .filter(|o| o.panel_id.as_deref() == Some(&p.id))
+                .collect();
+            render::lab_result(p, &results)
+        })
+        .collect();
+    respond(&ctx, &uri, items, "LabResult")
+}
+
+/// `GET …/chart/documents`.
+pub async fn documents(
+    ctx: Ctx,
+    Path(pid): Path<String>,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let items = c
+        .documents
+        .iter()
+        .filter(|d| render::visible(&d.part2, consent(&ctx)))
+        .map(render::document)
+        .collect();
+    respond(&ctx, &uri, items, "Document")
+}
+
+/// `GET …/chart/documents/{documentId}/plain-text`: the text as a JSON string.
+pub async fn document_text(
+    ctx: Ctx,
+    Path((pid, did)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    if uuid::Uuid::parse_str(&did).is_err() {
+        return Err(ApiError::bad_guid(&did));
+    }
+    let d = c
+        .documents
+        .iter()
+        .find(|d| d.id.eq_ignore_ascii_case(&did) && render::visible(&d.part2, consent(&ctx)))
+        .ok_or(ApiError::NotFound(None))?;
+    ctx.slot.with(|n| n.resource_ids.push(d.id.to_string()));
+    Ok(Json(Value::String(d.text.clone())))
+}
+
+/// `GET …/chart/social-history`.
+pub async fn social_history(
+    ctx: Ctx,
+    Path(pid): Path<String>,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let items = c
+        .observations
+        .iter()
+        .filter(|o| {
+            o.category == ObservationCategory::SocialHistory
+                && render::visible(&o.part2, consent(&ctx))
+        })
+        .map(render::observation)
+        .collect();
+    respond(&ctx, &uri, items, "SocialHistory")
+}
+
+/// `GET …/chart/charges` (posted and pending).
+pub async fn charges(ctx: Ctx, Path(pid): Path<String>, uri: Uri) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let items = c.charges.iter().map(render::charge).collect();
+    respond(&ctx, &uri, items, "Charge")
+}
+
+/// `GET …/chart/balances`: one item with the account totals.
+pub async fn balances(
+    ctx: Ctx,
+    Path(pid): Path<String>,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let b = &c.balance;
+    let item = json!({
+        "personId": pid,
+        "practiceId": c.patient.practice_id,
+        "chargesTotal": render::money(b.charges_cents),
+        "paymentsTotal": render::money(b.payments_cents),
+        "adjustmentsTotal": render::money(b.adjustments_cents),
+        "balance": render::money(b.balance_cents),
+    });
+    respond(&ctx, &uri, vec![item], "Balance")
+}
+
+fn s<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
+    m.get(k).and_then(Value::as_str)
+}
+
+fn created(ctx: &Ctx, location: String, body: Value) -> Response {
+    let id = body["id"].as_str().unwrap_or_default().to_owned();
+    ctx.slot.with(|n| n.resource_ids.push(id));
+    let mut r = Json(body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// Keep an Enterprise-only chart write, announce it, and answer it.
+fn store(ctx: &Ctx, c: &Chart, what: &str, id: String, item: Value) -> Response {
+    let pid = &c.patient.id;
+    ctx.state
+        .enterprise
+        .chart_writes
+        .write()
+        .entry(pid.to_string())
+        .or_default()
+        .problems
+        .push(item.clone());
+    publish(ctx, ChangeKind::PatientUpdated, pid, Some(&id));
+    created(ctx, format!("persons/{pid}/chart/{what}/{id}"), item)
+}
+
+/// `POST …/chart/encounters` (GSA-prohibited in the built-in profiles): the
+/// encounter goes to the practice overlay, so FHIR and HL7 see it too.
+pub async fn create_encounter(
+    ctx: Ctx,
+    Path(pid): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let i = person_index(&ctx, &pid)?;
+    let m = schemas::validate(Body::EncounterCreate, body)?;
+    let pr = &ctx.state.practice;
+    let loc = s(&m, "LocationId").unwrap_or_default();
+    let prov = s(&m, "RenderingProviderId").unwrap_or_default();
+    let (Some(location), Some(practitioner)) = (pr.location(loc), pr.practitioner(prov)) else {
+        return Err(ApiError::bad_request(
+            "The request is invalid.\r\nLocationId or RenderingProviderId does not exist.",
+        ));
+    };
+    let date = s(&m, "EncounterDate").unwrap_or_default();
+    let (day, at) = date_time(date)?;
+    let hm = |v: u16| u8::try_from(v).unwrap_or(0);
+    let start = day
+        .with_time(
+            time::Time::from_hms(hm(at.0 / 60), hm(at.0 % 60), 0).unwrap_or(time::Time::MIDNIGHT),
+        )
+        .assume_offset(PRACTICE_OFFSET);
+    let reason = s(&m, "ReasonForVisit").unwrap_or("Office visit").to_owned();
+    let e = pr
+        .add_encounter(
+            i,
+            NewEncounter {
+                status: "in-progress",
+                encounter_type: Coding::new(SNOMED, "308335008", "Patient encounter procedure"),
+                reason: Coding {
+                    system: SNOMED,
+                    code: Cow::Borrowed("185345009"),
+                    display: Cow::Owned(reason),
+                },
+                start,
+                end: start + time::Duration::minutes(30),
+                practice_id: ctx.session.practice_id.clone(),
+                location_id: location.id,
+                practitioner_id: practitioner.id,
+                cpt: Coding::new(
+                    CPT,
+                    "99213",
+                    "Office or other outpatient visit, established patient",
+                ),
+            },
+        )
+        .ok_or(ApiError::NotFound(None))?;
+    let id = e.id.to_string();
+    publish(
+        &ctx,
+        ChangeKind::PatientUpdated,
+        e.patient_id.as_str(),
+        Some(&id),
+    );
+    Ok(created(
+        &ctx,
+        format!("persons/{pid}/chart/encounters/{id}"),
+        render::encounter(&e, pr),
+    ))
+}
+
+/// `POST …/chart/problems` (GSA-prohibited in the built-in profiles).
+pub async fn create_problem(
+    ctx: Ctx,
+    Path(pid): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let m = schemas::validate(Body::ProblemCreate, body)?;
+    let onset = match s(&m, "OnsetDate") {
+        Some(d) => render::day(parse_day(d)?),
+        None => render::day(ctx.state.practice.as_of()),
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    let item = json!({
+        "id": id,
+        "personId": pid,
+        "encounterId": s(&m, "EncounterId"),
+        "description": s(&m, "Description"),
+        "icd10Code": s(&m, "Icd10Code"),
+        "snomedConceptId": s(&m, "SnomedConceptId"),
+        "snomedDescription": null,
+        "status": s(&m, "Status").unwrap_or("active"),
+        "verificationStatus": "confirmed",
+        "category": "problem-list-item",
+        "onsetDate": onset,
+        "diagnosisDate": onset,
+        "note": null,
+        "modifyTimestamp": onset,
+        "_links": [render::link(format!("persons/{pid}/chart/problems/{id}"), "GET", "self", "Get this record", "persons/{0}/chart")],
+    });
+    Ok(store(&ctx, &c, "problems", id, item))
+}
+
+/// `POST …/chart/charges`: the charge lands PENDING in the holding tank.
+pub async fn create_charge(
+    ctx: Ctx,
+    Path(pid): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let i = person_index(&ctx, &pid)?;
+    let m = schemas::validate(Body::ChargeCreate, body)?;
+    let pr = &ctx.state.practice;
+    let cpt = s(&m, "CptCode").unwrap_or_default().to_owned();
+    let desc = s(&m, "Description").unwrap_or("Service").to_owned();
+    let units = m
+        .get("Units")
+        .and_then(Value::as_u64)
+        .and_then(|u| u16::try_from(u).ok())
+        .unwrap_or(1);
+    let amount = m.get("Amount").and_then(Value::as_f64).unwrap_or(0.0);
+    let charge = NewCharge {
+        encounter_id: s(&m, "EncounterId").and_then(Guid::parse),
+        cpt: Coding {
+            system: crate::practice::CPT,
+            code: Cow::Owned(cpt),
+            display: Cow::Owned(desc),
+        },
+        units,
+        amount_cents: (amount * 100.0).round() as i64,
+        service_date: parse_day(s(&m, "ServiceDate").unwrap_or_default())?,
+        rendering_provider_id: s(&m, "RenderingProviderId").and_then(Guid::parse),
+        payer_id: s(&m, "PayerId").and_then(Guid::parse),
+    };
+    let ch = pr
+        .add_pending_charge(i, charge)
+        .ok_or(ApiError::NotFound(None))?;
+    publish(
+        &ctx,
+        ChangeKind::ChargePending,
+        &ch.patient_id,
+        Some(&ch.id),
+    );
+    Ok(created(
+        &ctx,
+        format!("persons/{pid}/chart/charges/{}", ch.id),
+        render::charge(&ch),
+    ))
+}
+
+/// `GET …/chart/care-team-members`: one item per member of each care team.
+pub async fn care_team_members(
+    ctx: Ctx,
+    Path(pid): Path<String>,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let pr = &ctx.state.practice;
+    let items = c
+        .care_team
+        .iter()
+        .flat_map(|team| {
+            team.members.iter().map(move |m| {
+                let d = pr.practitioner(m.practitioner_id.as_str());
+                json!({
+                    "id": m.practitioner_id,
+                    "careTeamId": team.id,
+                    "careTeamName": team.name,
+                    "personId": team.patient_id,
+                    "providerId": m.practitioner_id,
+                    "firstName": d.map(|d| d.given),
+                    "lastName": d.map(|d| d.family),
+                    "npi": d.map(|d| d.npi.clone()),
+                    "role": m.role.display,
+                    "roleCode": m.role.code,
+                    "status": team.status,
+                    "modifyTimestamp": render::ts(team.last_updated),
+                })
+            })
+        })
+        .collect();
+    respond(&ctx, &uri, items, "CareTeamMember")
+}
+
+/// `GET …/chart/care-plan/goals`.
+pub async fn goals(ctx: Ctx, Path(pid): Path<String>, uri: Uri) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let items = c
+        .goals
+        .iter()
+        .map(|g| {
+            json!({
+                "id": g.id,
+                "personId": g.patient_id,
+                "description": g.description,
+                "status": g.lifecycle_status,
+                "startDate": render::day(g.start),
+                "targetDate": g.due.map(render::day),
+                "problemId": g.addresses_condition_id,
+                "modifyTimestamp": render::ts(g.last_updated),
+            })
+        })
+        .collect();
+    respond(&ctx, &uri, items, "Goal")
+}
+
+/// `GET …/chart/devices` (implantable devices, UDI).
+pub async fn devices(ctx: Ctx, Path(pid): Path<String>, uri: Uri) -> Result<Json<Value>, ApiError> {
+    let c = chart_of(&ctx, &pid)?;
+    let items = c
+        .devices
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.id,
+                "personId": d.patient_id,
+                "description": d.device_type.display,
+                "snomedConceptId": d.device_type.code,
+                "udi": d.udi,
+                "status": d.status,
+                "modifyTimestamp": render::ts(d.last_updated),
+            })
+        })
+        .collect();
+    respond(&ctx, &uri, items, "Device")
+}

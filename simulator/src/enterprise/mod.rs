@@ -1,0 +1,458 @@
+//! The NextGen Enterprise JSON API surface.
+//!
+//! - [`auth`]: GSA (`client_credentials`) and EAL (`authorization_code`) tokens,
+//!   the token table, and the request extractors.
+//! - [`session`]: `PUT users/me/login-defaults` and the `x-ng-sessionid` format.
+//! - [`odata`] and [`envelope`]: `$filter`/`$orderby`/paging and the list envelope.
+//! - [`error`]: NextGen's error shapes.
+//! - [`routes`]: the route-use report built from a journal.
+//!
+//! Every route renders the shared practice (`AppState::practice`): a person's `id` is the FHIR
+//! `Patient.id`, and accepted writes go to the practice overlay and are
+//! announced on the event bus.
+
+pub mod auth;
+pub mod body;
+pub mod envelope;
+pub mod error;
+pub mod odata;
+pub mod routes;
+pub mod schemas;
+pub mod session;
+
+mod appointments;
+mod chart;
+mod master;
+mod persons;
+mod render;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, any, get, post, put};
+use parking_lot::RwLock;
+use serde_json::Value;
+
+use crate::faults::FaultKind;
+use crate::journal::Surface;
+use crate::server::{AppState, NoteSlot};
+
+pub use auth::{Authed, Ctx, Grant, GrantKind, Tokens};
+pub use error::ApiError;
+pub use session::Session;
+
+/// Enterprise API state kept in the shared [`crate::server::StateInner`] (the
+/// practice itself is `StateInner::practice`, shared with every surface).
+#[derive(Debug)]
+pub struct EnterpriseState {
+    /// Issued tokens and EAL codes.
+    pub tokens: Tokens,
+    /// Chart records written through the Enterprise API that the practice
+    /// overlay has no slot for (problems), by person id.
+    pub(crate) chart_writes: RwLock<BTreeMap<String, ChartWrites>>,
+    appt_index: RwLock<Option<(u64, std::sync::Arc<appointments::Index>)>>,
+    /// Fixed-window rate-limit counters: key → (window start, count).
+    rate: parking_lot::Mutex<HashMap<String, (tokio::time::Instant, u32)>>,
+}
+
+/// Problems created through the Enterprise API, as rendered JSON.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ChartWrites {
+    pub problems: Vec<Value>,
+}
+
+impl EnterpriseState {
+    /// Empty state: no tokens, no writes.
+    pub fn new() -> EnterpriseState {
+        EnterpriseState {
+            tokens: Tokens::default(),
+            chart_writes: RwLock::new(BTreeMap::new()),
+            appt_index: RwLock::new(None),
+            rate: parking_lot::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Forget tokens and Enterprise-only chart writes (with a practice reset).
+    pub fn reset(&self) {
+        self.tokens.clear();
+        self.chart_writes.write().clear();
+        *self.appt_index.write() = None;
+        self.rate.lock().clear();
+    }
+
+    /// Count a call against `rate_limits.enterprise`; `Some(seconds)` to wait
+    /// when the window's quota is used up.
+    fn over_limit(&self, limit: &crate::profile::RateLimit, key: String) -> Option<u64> {
+        let now = tokio::time::Instant::now();
+        let mut rate = self.rate.lock();
+        let slot = rate.entry(key).or_insert((now, 0));
+        if now.duration_since(slot.0) >= limit.per {
+            *slot = (now, 0);
+        }
+        slot.1 += 1;
+        (slot.1 > limit.requests).then(|| {
+            let left = limit.per.saturating_sub(now.duration_since(slot.0));
+            left.as_secs() + u64::from(left.subsec_nanos() > 0)
+        })
+    }
+}
+
+impl Default for EnterpriseState {
+    fn default() -> Self {
+        EnterpriseState::new()
+    }
+}
+
+/// `{oauth_base}/token` and `{oauth_base}/authorize`, journaled as `oauth`.
+pub fn oauth_router(state: AppState) -> Router {
+    let base = state.profile().enterprise.oauth_base.clone();
+    Router::new()
+        .route(&format!("{base}/token"), post(auth::token))
+        .route(&format!("{base}/authorize"), get(auth::authorize))
+        .with_state(state)
+}
+
+/// Every `{api_base}` route, journaled as `enterprise`.
+pub fn router(state: AppState) -> Router {
+    let base = state.profile().enterprise.api_base.clone();
+    let t = Table {
+        base: base.clone(),
+        router: Router::new(),
+        allow: HashMap::new(),
+    }
+    .at("/users/me/login-defaults", "PUT", put(auth::login_defaults))
+    .at("/core/version", "GET", get(master::version))
+    .at("/master/practices", "GET", get(master::practices))
+    .at("/master/enterprises", "GET", get(master::enterprises))
+    .at("/master/locations", "GET", get(master::locations))
+    .at("/master/practitioners", "GET", get(master::practitioners))
+    .at("/master/payers", "GET", get(master::payers))
+    .at("/master/events", "GET", get(master::events))
+    .at("/persons/lookup", "GET", get(persons::lookup))
+    .at(
+        "/persons",
+        "GET,POST",
+        get(persons::list).post(persons::create),
+    )
+    .at(
+        "/persons/{personId}",
+        "GET,PUT,PATCH",
+        get(persons::read)
+            .put(persons::replace)
+            .patch(persons::patch),
+    )
+    .at(
+        "/persons/{personId}/insurances",
+        "GET",
+        get(persons::insurances),
+    )
+    .at(
+        "/persons/{personId}/external-ids",
+        "GET",
+        get(persons::external_ids),
+    )
+    .at(
+        "/persons/{personId}/appointments",
+        "GET",
+        get(appointments::of_person),
+    )
+    .at(
+        "/persons/{personId}/chart/allergies",
+        "GET",
+        get(chart::allergies),
+    )
+    .at(
+        "/persons/{personId}/chart/problems",
+        "GET,POST",
+        get(chart::problems).post(chart::create_problem),
+    )
+    .at(
+        "/persons/{personId}/chart/diagnoses",
+        "GET",
+        get(chart::diagnoses),
+    )
+    .at(
+        "/persons/{personId}/chart/medications",
+        "GET",
+        get(chart::medications),
+    )
+    .at(
+        "/persons/{personId}/chart/encounters",
+        "GET,POST",
+        get(chart::encounters).post(chart::create_encounter),
+    )
+    .at(
+        "/persons/{personId}/chart/encounters/{encounterId}",
+        "GET",
+        get(chart::encounter),
+    )
+    .at(
+        "/persons/{personId}/chart/encounters/{encounterId}/vitals",
+        "GET",
+        get(chart::encounter_vitals),
+    )
+    .at(
+        "/persons/{personId}/chart/encounters/{encounterId}/diagnoses",
+        "GET",
+        get(chart::encounter_diagnoses),
+    )
+    .at(
+        "/persons/{personId}/chart/encounters/{encounterId}/procedures",
+        "GET",
+        get(chart::encounter_procedures),
+    )
+    .at(
+        "/persons/{personId}/chart/encounters/{encounterId}/screening-tools/phq9",
+        "GET",
+        get(chart::phq9),
+    )
+    .at(
+        "/persons/{personId}/chart/procedures",
+        "GET",
+        get(chart::procedures),
+    )
+    .at(
+        "/persons/{personId}/chart/immunizations",
+        "GET",
+        get(chart::immunizations),
+    )
+    .at(
+        "/persons/{personId}/chart/lab/results",
+        "GET",
+        get(chart::lab_results),
+    )
+    .at(
+        "/persons/{personId}/chart/documents",
+        "GET",
+        get(chart::documents),
+    )
+    .at(
+        "/persons/{personId}/chart/documents/{documentId}/plain-text",
+        "GET",
+        get(chart::document_text),
+    )
+    .at(
+        "/persons/{personId}/chart/social-history",
+        "GET",
+        get(chart::social_history),
+    )
+    .at(
+        "/persons/{personId}/chart/charges",
+        "GET,POST",
+        get(chart::charges).post(chart::create_charge),
+    )
+    .at(
+        "/persons/{personId}/chart/care-team-members",
+        "GET",
+        get(chart::care_team_members),
+    )
+    .at(
+        "/persons/{personId}/chart/care-plan/goals",
+        "GET",
+        get(chart::goals),
+    )
+    .at(
+        "/persons/{personId}/chart/devices",
+        "GET",
+        get(chart::devices),
+    )
+    .at(
+        "/persons/{personId}/chart/balances",
+        "GET",
+        get(chart::balances),
+    )
+    .at(
+        "/appointments",
+        "GET,POST",
+        get(appointments::list_all).post(appointments::create),
+    )
+    .at("/appointments/slots", "GET", get(appointments::slots))
+    .at(
+        "/appointments/{appointmentId}",
+        "GET",
+        get(appointments::read),
+    )
+    .at(
+        "/appointments/{appointmentId}/cancel",
+        "POST",
+        post(appointments::cancel),
+    )
+    .at(
+        "/appointments/{appointmentId}/kept",
+        "PUT",
+        put(appointments::kept),
+    )
+    .at(
+        "/appointments/{appointmentId}/reschedule",
+        "POST",
+        post(appointments::reschedule),
+    );
+    let allow = Arc::new(t.allow);
+    t.router
+        .route(&format!("{base}/{{*rest}}"), any(unknown_route))
+        .layer(axum::middleware::from_fn_with_state(
+            (state.clone(), allow),
+            api_layer,
+        ))
+        .with_state(state)
+}
+
+/// Routes with the methods each allows (axum's own `Allow` is lost under the
+/// layers, so NextGen's 405 takes it from here).
+struct Table {
+    base: String,
+    router: Router<AppState>,
+    allow: HashMap<String, &'static str>,
+}
+
+impl Table {
+    fn at(mut self, path: &str, methods: &'static str, mr: MethodRouter<AppState>) -> Table {
+        let full = format!("{}{path}", self.base);
+        self.allow.insert(full.clone(), methods);
+        self.router = self.router.route(&full, mr);
+        self
+    }
+}
+
+/// An unknown route under the API base. The token is checked only to record
+/// who called (NextGen routes before it authenticates).
+async fn unknown_route(
+    State(state): State<AppState>,
+    _caller: Result<Authed, ApiError>,
+    uri: axum::http::Uri,
+) -> Response {
+    let url = state.urls.http(
+        uri.path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or(uri.path()),
+    );
+    ApiError::NotFound(Some(format!(
+        "No HTTP resource was found that matches the request URI '{url}'."
+    )))
+    .into_response()
+}
+
+/// Per-request work shared by every API route: the `enabled` switch, journal
+/// facts (session header, `$filter`), faults, NextGen's 405 body, and the
+/// headers every NextGen response carries.
+async fn api_layer(
+    State((state, allow_table)): State<(AppState, Arc<HashMap<String, &'static str>>)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let profile = state.profile();
+    if !profile.enterprise.enabled {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let slot = req
+        .extensions()
+        .get::<NoteSlot>()
+        .cloned()
+        .unwrap_or_default();
+    let has_session = req.headers().contains_key(session::HEADER);
+    slot.note(
+        "session-header",
+        if has_session { "present" } else { "absent" },
+    );
+    let query = req.uri().query().unwrap_or("");
+    if query.contains("$filter=") || query.contains("%24filter=") {
+        slot.note("odata-filter", "used");
+    }
+    if let Some(limit) = &profile.rate_limits.enterprise {
+        let key = if limit.per_client {
+            req.headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split_once(' ').map(|(_, t)| t.trim()))
+                .and_then(|t| state.enterprise.tokens.lookup(t))
+                .map_or_else(|| "(none)".to_owned(), |g| g.client_id)
+        } else {
+            req.extensions()
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map_or_else(|| "(unknown)".to_owned(), |c| c.0.ip().to_string())
+        };
+        if let Some(wait) = state.enterprise.over_limit(limit, key) {
+            slot.note("rate-limited", wait.to_string());
+            let mut r = error::message(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!(
+                    "API calls quota exceeded! maximum admitted {} per {}s.",
+                    limit.requests,
+                    limit.per.as_secs()
+                ),
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            return r;
+        }
+    }
+    let method = req.method().to_string();
+    let allowed = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .and_then(|m| allow_table.get(m.as_str()).copied())
+        .unwrap_or("");
+    let fault = state
+        .faults
+        .pick(Surface::Enterprise, req.uri().path(), |k| {
+            matches!(
+                k,
+                FaultKind::RateLimit { .. } | FaultKind::Status { .. } | FaultKind::Latency { .. }
+            )
+        });
+    let mut resp = match fault {
+        Some(f) => {
+            slot.with(|n| n.fault = Some(f.name.clone()));
+            match f.kind {
+                FaultKind::RateLimit { retry_after_secs } => {
+                    let mut r =
+                        error::message(StatusCode::TOO_MANY_REQUESTS, "API calls quota exceeded.");
+                    r.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                    r
+                }
+                FaultKind::Status { status, .. } => error::message(
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                    "An error has occurred.",
+                ),
+                FaultKind::Latency { ms } => {
+                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                    next.run(req).await
+                }
+                _ => next.run(req).await,
+            }
+        }
+        None => next.run(req).await,
+    };
+    if resp.status() == StatusCode::METHOD_NOT_ALLOWED
+        && !resp.headers().contains_key(header::CONTENT_TYPE)
+    {
+        resp = ApiError::MethodNotAllowed {
+            method,
+            allow: allowed.to_owned(),
+        }
+        .into_response();
+    }
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&profile.enterprise.api_version) {
+        h.insert("api-version", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        h.insert("x-request-id", v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    resp
+}

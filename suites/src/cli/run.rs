@@ -1,0 +1,185 @@
+//! `ngsim run`: check a system under test against scenario profiles and write
+//! reports.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use clap::Args;
+use reports::{Format, Outcome, Redactor, RunReport, RunStatus, SutInfo, ToolInfo};
+use simulator::Simulator;
+use simulator::profile::{ProfileLoader, builtin_names};
+
+use super::Failure;
+use crate::engine::{RunContext, run_scenario};
+use crate::exit_code;
+use crate::manifest::SutManifest;
+use crate::scenario::Scenario;
+
+/// Arguments of `ngsim run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The system-under-test manifest.
+    #[arg(long, value_name = "FILE")]
+    pub sut: PathBuf,
+    /// Scenario to run: a built-in id (e.g. `ack-receiver`) or a file. Repeatable.
+    #[arg(long = "scenario", value_name = "NAME|FILE", required = true)]
+    pub scenarios: Vec<String>,
+    /// Version profile of the embedded simulator.
+    #[arg(long, default_value = simulator::server::DEFAULT_PROFILE, value_name = "NAME|FILE", conflicts_with = "matrix")]
+    pub profile: String,
+    /// Run every scenario against every built-in version profile.
+    #[arg(long)]
+    pub matrix: bool,
+    /// Where the reports go.
+    #[arg(long, default_value = "ngsim-report", value_name = "DIR")]
+    pub report_dir: PathBuf,
+    /// Report formats, comma-separated: junit, json, html, md.
+    #[arg(
+        long,
+        default_value = "junit,json,html,md",
+        value_delimiter = ',',
+        value_name = "LIST"
+    )]
+    pub format: Vec<String>,
+    /// Treat failed SHOULD checks as warnings (exit 0). By default every failed
+    /// check, SHALL or SHOULD, makes the run exit 1.
+    #[arg(long)]
+    pub should_is_warning: bool,
+    /// Seed of the synthetic practice and of generated messages.
+    #[arg(long, default_value_t = 42, value_name = "N")]
+    pub seed: u64,
+}
+
+pub(super) fn run(args: RunArgs) -> Result<u8, Failure> {
+    let manifest = SutManifest::load(&args.sut).map_err(Failure::bad_input)?;
+    let scenarios = args
+        .scenarios
+        .iter()
+        .map(|s| Scenario::load(s).map_err(Failure::bad_input))
+        .collect::<Result<Vec<_>, _>>()?;
+    let formats = args
+        .format
+        .iter()
+        .map(|f| {
+            Format::from_name(f.trim()).ok_or_else(|| {
+                Failure::bad_input(anyhow!(
+                    "unknown report format `{f}` (known: junit, json, html, md)"
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let loader = ProfileLoader::default();
+    let profiles = if args.matrix {
+        builtin_names()
+            .filter(|n| *n != "nge-base")
+            .map(|n| loader.load(n))
+            .collect::<Result<Vec<_>, _>>()
+    } else {
+        loader.load(&args.profile).map(|p| vec![p])
+    }
+    .map_err(Failure::bad_input)?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Failure::infrastructure)?;
+    let live = std::io::stdout().is_terminal();
+    let started_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let clock = std::time::Instant::now();
+    let mut sut = SutInfo::new(&manifest.name);
+    sut.version = manifest.version.clone();
+    let mut report = RunReport::new(
+        ToolInfo::new("ngsim", env!("CARGO_PKG_VERSION")),
+        sut,
+        started_at,
+    );
+    runtime.block_on(async {
+        for profile in &profiles {
+            report.profiles.push(profile.name.clone());
+            let sim = Simulator::builder()
+                .profile(profile.clone())
+                .seed(args.seed)
+                .start()
+                .await
+                .map_err(Failure::infrastructure)?;
+            let ctx = RunContext {
+                state: sim.state().clone(),
+                manifest: manifest.clone(),
+                seed: args.seed,
+            };
+            for scenario in &scenarios {
+                if live {
+                    println!("▶ {} on {}", scenario.id, profile.name);
+                }
+                let result = run_scenario(scenario, &ctx).await;
+                for c in &result.checks {
+                    let mark = match &c.outcome {
+                        Outcome::Passed => "pass",
+                        Outcome::Failed { .. } => "FAIL",
+                        Outcome::Errored { .. } => "ERROR",
+                        Outcome::Skipped { .. } => "skip",
+                        _ => "?",
+                    };
+                    let detail = c
+                        .outcome
+                        .message()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default();
+                    println!(
+                        "{mark:<5} {}/{} {}{detail}",
+                        profile.name, scenario.id, c.id
+                    );
+                }
+                report.scenarios.push(result);
+            }
+            sim.shutdown().await;
+        }
+        Ok::<(), Failure>(())
+    })?;
+    report.duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let report = report.finish();
+
+    let mut redactor = Redactor::new();
+    if let Some(secret) = manifest.smart.as_ref().and_then(|s| s.secret.clone()) {
+        redactor.add_secret(secret);
+    }
+    std::fs::create_dir_all(&args.report_dir).map_err(|e| {
+        Failure::infrastructure(anyhow!("cannot create {}: {e}", args.report_dir.display()))
+    })?;
+    for format in formats {
+        let path = args
+            .report_dir
+            .join(format!("report.{}", format.extension()));
+        let file = std::fs::File::create(&path).map_err(|e| {
+            Failure::infrastructure(anyhow!("cannot write {}: {e}", path.display()))
+        })?;
+        format
+            .write(&report, &redactor, std::io::BufWriter::new(file))
+            .map_err(|e| {
+                Failure::infrastructure(anyhow!("cannot write {}: {e}", path.display()))
+            })?;
+    }
+    let s = &report.summary;
+    println!(
+        "{}: {} checks, {} passed, {} failed, {} warnings, {} errored, {} skipped; reports in {}",
+        s.status.as_str(),
+        s.total,
+        s.passed,
+        s.failed,
+        s.warnings,
+        s.errored,
+        s.skipped,
+        args.report_dir.display()
+    );
+    Ok(match s.status {
+        RunStatus::Passed => exit_code::OK,
+        RunStatus::PassedWithWarnings if args.should_is_warning => exit_code::OK,
+        RunStatus::PassedWithWarnings => exit_code::CHECKS_FAILED,
+        RunStatus::Failed if s.perf_regressions > 0 && s.failed == 0 => exit_code::PERF_REGRESSION,
+        RunStatus::Failed => exit_code::CHECKS_FAILED,
+        _ => exit_code::INFRASTRUCTURE,
+    })
+}
