@@ -18,6 +18,7 @@
 //! See `ARCHITECTURE.md` at the repository root for the data flow and invariants.
 
 pub mod auth;
+pub mod bulk;
 pub mod clients;
 pub mod control;
 pub mod enterprise;

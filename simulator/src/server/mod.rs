@@ -267,7 +267,11 @@ pub fn router(state: AppState) -> Router {
         .merge(enterprise_oauth)
         // SMART and FHIR paths come from the active profile, so they are
         // matched per request behind every fixed route.
-        .fallback_service(crate::fhir::surfaces(state.clone()))
+        // Bulk interactions under the bulk base go first, the rest to FHIR.
+        .fallback_service(crate::bulk::surfaces(
+            state.clone(),
+            crate::fhir::surfaces(state.clone()),
+        ))
         .with_state(())
 }
 

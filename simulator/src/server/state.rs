@@ -56,6 +56,8 @@ pub struct StateInner {
     pub control_token: Option<String>,
     /// SMART authorization server: token table, codes, keys.
     pub auth: crate::auth::AuthState,
+    /// Bulk Data export jobs.
+    pub bulk: crate::bulk::BulkState,
     /// Enterprise API state (tokens, Enterprise-only chart writes).
     pub enterprise: crate::enterprise::EnterpriseState,
 }
@@ -84,6 +86,7 @@ impl AppState {
                 urls,
                 control_token,
                 auth,
+                bulk: crate::bulk::BulkState::default(),
                 enterprise: crate::enterprise::EnterpriseState::default(),
             }),
         }

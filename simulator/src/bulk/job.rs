@@ -1,0 +1,558 @@
+//! Export jobs: what to export ([`Spec`]), the planning pass that counts
+//! resources and cuts files ([`Plan`]), and the lazy NDJSON generators that
+//! serve each file.
+//!
+//! Memory never scales with the population: the planning pass renders one
+//! chart at a time (bypassing the FHIR render cache) and keeps only counters
+//! and one cursor per output file; a download re-renders its file's charts
+//! from the file's cursor, one chart at a time, into bounded chunks.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use serde_json::Value;
+use time::OffsetDateTime;
+use tokio::time::{Duration, Instant};
+
+use crate::fhir::render;
+use crate::fhir::search::Criterion;
+use crate::practice::{Chart, ConsentState, PatientIndex, Practice};
+
+/// Chunk size handed to the HTTP body.
+const CHUNK: usize = 128 * 1024;
+
+/// Which patients an export covers.
+#[derive(Debug, Clone)]
+pub enum Selection {
+    /// Patients `0..n` (system and patient level).
+    All(u32),
+    /// These patients, in order (a Group, or a `patient` list).
+    List(Arc<Vec<PatientIndex>>),
+}
+
+impl Selection {
+    /// Number of patients.
+    pub fn len(&self) -> usize {
+        match self {
+            Selection::All(n) => *n as usize,
+            Selection::List(l) => l.len(),
+        }
+    }
+
+    /// Whether no patient is selected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The patient at position `pos`.
+    pub fn get(&self, pos: usize) -> Option<PatientIndex> {
+        match self {
+            Selection::All(n) => (pos < *n as usize).then_some(PatientIndex(pos as u32)),
+            Selection::List(l) => l.get(pos).copied(),
+        }
+    }
+}
+
+/// What an export job writes. Fixed at kick-off.
+#[derive(Debug)]
+pub struct Spec {
+    /// Resource types, in output order.
+    pub types: Vec<String>,
+    /// Practice-wide types exported from the directory (system level only).
+    pub directory_types: Vec<String>,
+    /// `_since`.
+    pub since: Option<OffsetDateTime>,
+    /// Per type, alternatives (any) of criteria (all): `_typeFilter`.
+    pub type_filters: BTreeMap<String, Vec<Vec<Criterion>>>,
+    /// Per type, alternatives of the granted `system/` scopes' granular
+    /// parameters (an empty alternative allows everything).
+    pub scope_filters: BTreeMap<String, Vec<Vec<Criterion>>>,
+    /// Patients.
+    pub patients: Selection,
+    /// Whether Part 2 records are withheld unless consented (profile mode).
+    pub part2_withhold: bool,
+    /// Whether the client's registration carries Part 2 consent.
+    pub part2_consent: bool,
+    /// "Now" for relative date criteria (Unix seconds at kick-off).
+    pub now: i64,
+}
+
+fn any_all(alts: Option<&Vec<Vec<Criterion>>>, v: &Value, now: i64) -> bool {
+    alts.is_none_or(|alts| alts.iter().any(|all| all.iter().all(|c| c.matches(v, now))))
+}
+
+/// Whether a rendered resource carries the 42 CFR Part 2 label.
+pub fn is_part2(v: &Value) -> bool {
+    v["meta"]
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().any(|c| c["code"] == "42CFRPart2"))
+}
+
+impl Spec {
+    /// Whether `v` (of type `ty`) passes `_since`, `_typeFilter` and the scopes.
+    pub fn keeps(&self, ty: &str, v: &Value) -> bool {
+        if let Some(since) = self.since {
+            let updated = v["meta"]["lastUpdated"]
+                .as_str()
+                .and_then(super::params::parse_instant);
+            if updated.is_some_and(|u| u <= since) {
+                return false;
+            }
+        }
+        any_all(self.type_filters.get(ty), v, self.now)
+            && any_all(self.scope_filters.get(ty), v, self.now)
+    }
+
+    /// Whether patient `i`'s Part 2 records are withheld from this job.
+    pub fn withholds(&self, practice: &Practice, i: PatientIndex) -> bool {
+        self.part2_withhold
+            && !(self.part2_consent && practice.consent_state(i) == ConsentState::Granted)
+    }
+}
+
+/// Resources of type `ty` in one chart, in `render::chart_resources` order,
+/// rendering only that type.
+pub fn render_type(p: &Practice, c: &Chart, ty: &str) -> Vec<Value> {
+    match ty {
+        "Patient" => vec![render::patient(p, &c.patient)],
+        "Encounter" => c
+            .encounters
+            .iter()
+            .map(|e| render::encounter(p, e))
+            .collect(),
+        "Condition" => c.conditions.iter().map(render::condition).collect(),
+        "MedicationRequest" => c
+            .medications
+            .iter()
+            .map(render::medication_request)
+            .collect(),
+        "MedicationStatement" => c
+            .medications
+            .iter()
+            .map(render::medication_statement)
+            .collect(),
+        "AllergyIntolerance" => c.allergies.iter().map(render::allergy).collect(),
+        "Observation" => {
+            let mut v: Vec<Value> = c.observations.iter().map(render::observation).collect();
+            v.extend(render::sdoh_observations(&c.patient));
+            v
+        }
+        "DiagnosticReport" => c.lab_panels.iter().map(render::diagnostic_report).collect(),
+        "Immunization" => c.immunizations.iter().map(render::immunization).collect(),
+        "Procedure" => c.procedures.iter().map(render::procedure).collect(),
+        "DocumentReference" => c.documents.iter().map(render::document).collect(),
+        "CarePlan" => c.care_plans.iter().map(render::care_plan).collect(),
+        "CareTeam" => c.care_team.iter().map(render::care_team).collect(),
+        "Goal" => c.goals.iter().map(render::goal).collect(),
+        "Coverage" => c.coverages.iter().map(render::coverage).collect(),
+        "Device" => c.devices.iter().map(render::device).collect(),
+        "Consent" => c.consent.iter().map(|x| render::consent(p, x)).collect(),
+        "Appointment" => c.appointments.iter().map(render::appointment).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Types found in a patient's compartment (what `render_type` knows).
+pub const COMPARTMENT_TYPES: &[&str] = &[
+    "Patient",
+    "Encounter",
+    "Condition",
+    "MedicationRequest",
+    "MedicationStatement",
+    "AllergyIntolerance",
+    "Observation",
+    "DiagnosticReport",
+    "Immunization",
+    "Procedure",
+    "DocumentReference",
+    "CarePlan",
+    "CareTeam",
+    "Goal",
+    "Coverage",
+    "Device",
+    "Consent",
+    "Appointment",
+];
+
+/// Practice-wide types a system-level export adds.
+pub const DIRECTORY_TYPES: &[&str] = &[
+    "Practitioner",
+    "PractitionerRole",
+    "Organization",
+    "Location",
+];
+
+/// Where a file starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// At selection position `pos`, after `skip` kept resources of the type there.
+    Patients {
+        /// Selection position.
+        pos: usize,
+        /// Kept resources of the type to skip in that chart.
+        skip: usize,
+    },
+    /// In the practice directory, after `skip` kept resources of the type.
+    Directory {
+        /// Kept resources to skip.
+        skip: usize,
+    },
+}
+
+/// One output file.
+#[derive(Debug, Clone)]
+pub struct FilePlan {
+    /// Resource type.
+    pub ty: String,
+    /// File name in URLs (`Observation-2.ndjson`).
+    pub name: String,
+    /// Where it starts.
+    pub start: Start,
+    /// Resources in it.
+    pub count: usize,
+}
+
+/// The outcome of the planning pass.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Output files, by type then part.
+    pub files: Vec<FilePlan>,
+    /// Part 2 records left out (no consent).
+    pub withheld: u64,
+    /// Part 2 records exported (consented).
+    pub disclosed: u64,
+}
+
+/// Where a job is.
+#[derive(Debug, Clone)]
+pub enum Phase {
+    /// Counting and cutting files.
+    Planning,
+    /// Files are known; served once the export duration has passed.
+    Planned(Arc<Plan>),
+    /// The job failed.
+    Failed(String),
+    /// The client deleted it.
+    Cancelled,
+}
+
+/// One export job.
+#[derive(Debug)]
+pub struct Job {
+    /// Opaque id.
+    pub id: String,
+    /// The client that started it; only it may poll and download.
+    pub client_id: String,
+    /// The kick-off URL (for POST, without the parameters).
+    pub request: String,
+    /// `transactionTime`.
+    pub transaction_time: String,
+    /// Kick-off instant (tokio clock).
+    pub started: Instant,
+    /// Simulated export duration.
+    pub duration: Duration,
+    /// When files stop being downloadable.
+    pub files_expire: Instant,
+    /// `requiresAccessToken`.
+    pub requires_token: bool,
+    /// Absolute URL prefix of this job's files (ends with `/`).
+    pub file_base: String,
+    /// What to export.
+    pub spec: Arc<Spec>,
+    /// Injected: the job fails (fault name).
+    pub fails: Option<String>,
+    /// Injected: these types' files fail.
+    pub file_errors: Vec<String>,
+    /// Parameters ignored under lenient handling.
+    pub ignored: Vec<String>,
+    /// Phase.
+    pub phase: Mutex<Phase>,
+    /// Planning progress (selection positions done).
+    pub progress: AtomicUsize,
+    /// Set on cancel; stops the planning pass.
+    pub cancelled: AtomicBool,
+}
+
+impl Job {
+    /// Whether the job still counts against the concurrency limit.
+    pub fn running(&self, now: Instant) -> bool {
+        match &*self.phase.lock() {
+            Phase::Planning => true,
+            Phase::Planned(_) => now < self.started + self.duration,
+            Phase::Failed(_) | Phase::Cancelled => false,
+        }
+    }
+}
+
+/// Render the chart of patient `pos` of the selection, uncached.
+fn chart_at(practice: &Practice, spec: &Spec, pos: usize) -> Option<(PatientIndex, Chart)> {
+    let i = spec.patients.get(pos)?;
+    practice.chart(i).map(|c| (i, c))
+}
+
+struct Cutter {
+    max: usize,
+    files: Vec<FilePlan>,
+    open: BTreeMap<String, (Start, usize, usize)>,
+}
+
+impl Cutter {
+    fn add(&mut self, ty: &str, start: Start) {
+        let e = self.open.entry(ty.to_owned()).or_insert((start, 0, 0));
+        if e.1 == 0 {
+            e.0 = start;
+        }
+        e.1 += 1;
+        if e.1 == self.max {
+            e.2 += 1;
+            let part = e.2;
+            self.files.push(FilePlan {
+                ty: ty.to_owned(),
+                name: format!("{ty}-{part}.ndjson"),
+                start: e.0,
+                count: e.1,
+            });
+            e.1 = 0;
+        }
+    }
+
+    fn finish(mut self, order: &[String]) -> Vec<FilePlan> {
+        for (ty, (start, n, part)) in std::mem::take(&mut self.open) {
+            if n > 0 {
+                self.files.push(FilePlan {
+                    name: format!("{ty}-{}.ndjson", part + 1),
+                    ty,
+                    start,
+                    count: n,
+                });
+            }
+        }
+        let rank = |t: &str| order.iter().position(|o| o == t).unwrap_or(usize::MAX);
+        self.files
+            .sort_by_key(|f| (rank(&f.ty), f.name.len(), f.name.clone()));
+        self.files
+    }
+}
+
+/// Patients per worker per round of the parallel passes.
+const ROUND: usize = 16;
+
+/// Map `f` over `range` on the available cores, handing the results to `sink`
+/// in order; stops when `sink` returns `false` (and returns `false`). Only one
+/// round of results is held at a time.
+fn ordered<T: Send>(
+    range: std::ops::Range<usize>,
+    f: impl Fn(usize) -> T + Sync,
+    mut sink: impl FnMut(usize, T) -> bool,
+) -> bool {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, 8);
+    let mut pos = range.start;
+    while pos < range.end {
+        let end = (pos + ROUND * workers).min(range.end);
+        let results: Vec<Vec<T>> = if workers == 1 || end - pos < 2 {
+            vec![(pos..end).map(&f).collect()]
+        } else {
+            let per = (end - pos).div_ceil(workers);
+            let f = &f;
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (pos..end)
+                    .step_by(per)
+                    .map(|a| s.spawn(move || (a..(a + per).min(end)).map(f).collect::<Vec<T>>()))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            })
+        };
+        for (k, t) in results.into_iter().flatten().enumerate() {
+            if !sink(pos + k, t) {
+                return false;
+            }
+        }
+        pos = end;
+    }
+    true
+}
+
+/// The planning pass: count every kept resource, cut files at `max` resources.
+/// Returns `None` when cancelled. Runs on a blocking thread.
+pub fn plan(
+    practice: &Practice,
+    directory: &[Arc<crate::fhir::store::Entry>],
+    job: &Job,
+    max: usize,
+) -> Option<Plan> {
+    let spec = &job.spec;
+    let mut cut = Cutter {
+        max: max.max(1),
+        files: Vec::new(),
+        open: BTreeMap::new(),
+    };
+    let mut out = Plan::default();
+    for ty in &spec.directory_types {
+        let mut k = 0;
+        for e in directory.iter().filter(|e| e.ty == *ty) {
+            if spec.keeps(ty, &e.json) {
+                cut.add(ty, Start::Directory { skip: k });
+                k += 1;
+            }
+        }
+    }
+    // Per patient: kept resources per type (in `spec.types` order), withheld, disclosed.
+    let count = |pos: usize| -> (Vec<usize>, u64, u64) {
+        let mut kept = vec![0; spec.types.len()];
+        let (mut withheld, mut disclosed) = (0, 0);
+        let Some((i, chart)) = chart_at(practice, spec, pos) else {
+            return (kept, 0, 0);
+        };
+        let withhold = spec.withholds(practice, i);
+        for (n, ty) in spec.types.iter().enumerate() {
+            for v in render_type(practice, &chart, ty) {
+                if !spec.keeps(ty, &v) {
+                    continue;
+                }
+                if is_part2(&v) {
+                    if withhold {
+                        withheld += 1;
+                        continue;
+                    }
+                    disclosed += 1;
+                }
+                kept[n] += 1;
+            }
+        }
+        (kept, withheld, disclosed)
+    };
+    let finished = ordered(0..spec.patients.len(), count, |pos, (kept, w, d)| {
+        if job.cancelled.load(Ordering::Relaxed) {
+            return false;
+        }
+        job.progress.store(pos, Ordering::Relaxed);
+        out.withheld += w;
+        out.disclosed += d;
+        for (ty, n) in spec.types.iter().zip(kept) {
+            for skip in 0..n {
+                cut.add(ty, Start::Patients { pos, skip });
+            }
+        }
+        true
+    });
+    if !finished {
+        return None;
+    }
+    job.progress.store(spec.patients.len(), Ordering::Relaxed);
+    let mut order = spec.directory_types.clone();
+    order.extend(spec.types.iter().cloned());
+    out.files = cut.finish(&order);
+    Some(out)
+}
+
+/// Produce file `f` as NDJSON chunks of about [`CHUNK`] bytes, calling `emit`
+/// for each; stops early when `emit` returns `false` (the client went away).
+pub fn produce(
+    practice: &Practice,
+    directory: &[Arc<crate::fhir::store::Entry>],
+    spec: &Spec,
+    f: &FilePlan,
+    mut emit: impl FnMut(Bytes) -> bool,
+) {
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 16 * 1024);
+    let mut left = f.count;
+    let mut flush = |buf: &mut Vec<u8>, force: bool| -> bool {
+        if buf.len() >= CHUNK || (force && !buf.is_empty()) {
+            let chunk = Bytes::from(std::mem::replace(
+                buf,
+                Vec::with_capacity(CHUNK + 16 * 1024),
+            ));
+            return emit(chunk);
+        }
+        true
+    };
+    match f.start {
+        Start::Directory { skip } => {
+            for e in directory
+                .iter()
+                .filter(|e| e.ty == f.ty && spec.keeps(&f.ty, &e.json))
+                .skip(skip)
+                .take(left)
+            {
+                buf.extend_from_slice(&e.bytes);
+                buf.push(b'\n');
+            }
+        }
+        Start::Patients { pos, skip } => {
+            let mut skip = skip;
+            // Per patient: its kept lines of the type, and where each ends.
+            let lines = |pos: usize| -> (Vec<u8>, Vec<usize>) {
+                let mut bytes = Vec::new();
+                let mut ends = Vec::new();
+                if let Some((i, chart)) = chart_at(practice, spec, pos) {
+                    let withhold = spec.withholds(practice, i);
+                    for v in render_type(practice, &chart, &f.ty) {
+                        if !spec.keeps(&f.ty, &v) || (withhold && is_part2(&v)) {
+                            continue;
+                        }
+                        if serde_json::to_writer(&mut bytes, &v).is_ok() {
+                            bytes.push(b'\n');
+                            ends.push(bytes.len());
+                        }
+                    }
+                }
+                (bytes, ends)
+            };
+            let open = ordered(pos..spec.patients.len(), lines, |_, (bytes, ends)| {
+                let used = skip.min(ends.len());
+                let from = if used == 0 { 0 } else { ends[used - 1] };
+                skip -= used;
+                let take = (ends.len() - used).min(left);
+                let to = if take == 0 {
+                    from
+                } else {
+                    ends[used + take - 1]
+                };
+                buf.extend_from_slice(&bytes[from..to]);
+                left -= take;
+                left > 0 && flush(&mut buf, false)
+            });
+            if !open && left > 0 {
+                return;
+            }
+        }
+    }
+    flush(&mut buf, true);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::practice::PracticeConfig;
+
+    #[test]
+    fn render_type_matches_the_full_chart_rendering() {
+        let p = Practice::new(PracticeConfig {
+            patients: 12,
+            ..PracticeConfig::default()
+        });
+        for i in p.patient_indices() {
+            let c = p.chart(i).unwrap();
+            let full = render::chart_resources(&p, &c, true);
+            let mut by_type: Vec<Value> = Vec::new();
+            for ty in COMPARTMENT_TYPES {
+                by_type.extend(render_type(&p, &c, ty));
+            }
+            assert_eq!(full.len(), by_type.len(), "patient {i:?}");
+            for v in &full {
+                let ty = v["resourceType"].as_str().unwrap();
+                assert!(COMPARTMENT_TYPES.contains(&ty), "{ty} is not exported");
+                assert!(render_type(&p, &c, ty).contains(v));
+            }
+        }
+    }
+}
