@@ -217,6 +217,7 @@ async fn reset(State(state): State<AppState>, Query(q): Query<ResetQuery>) -> Js
     state.practice.reset();
     state.enterprise.reset();
     state.auth.clear();
+    state.bulk.clear();
     if !q.keep_faults {
         state.faults.replace(state.profile().faults.clone());
     }
