@@ -1,0 +1,1 @@
+//! FHS/BHS batch files and one-message-per-file directories.
