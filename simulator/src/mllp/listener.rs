@@ -322,6 +322,24 @@ impl Listener {
         x.notes.push(Note::new("offset", e.offset().to_string()));
     }
 
+    /// Handle one message outside a connection (batch files): the same
+    /// policy, duplicate memory, practice writes and journal as a frame;
+    /// returns the outcome and the framed ACK bytes.
+    pub fn process(&self, payload: &[u8], source: &str) -> (String, Vec<u8>) {
+        let started = Instant::now();
+        let mut out = Vec::with_capacity(512);
+        let mut scratch = Vec::with_capacity(512);
+        let (mut x, _) = self.handle(FrameKind::Message, payload, 0, &mut out, &mut scratch);
+        x.fault = None;
+        x.notes.push(Note::new("source", source));
+        let outcome = x.outcome.clone();
+        x.latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.state
+            .journal
+            .record(Surface::MllpIn, None, Detail::Mllp(x));
+        (outcome, out)
+    }
+
     /// Handle one frame: parse, dedupe, admit, apply, ACK, faults. Fills
     /// `out` with the framed reply bytes.
     fn handle(

@@ -14,6 +14,7 @@
 //! - [`render`]: practice → outbound NextGen-shaped message with the profile's quirks.
 //! - [`sender`]: outbound destinations, per-destination ordered queues, retry policy.
 //! - [`conn`]: socket helpers shared by both directions (timestamps, split writes, TLS).
+//! - [`script`]: scripted practice changes (one event, a day in the clinic).
 //! - [`batch`]: FHS/BHS batch files and one-message-per-file directories.
 
 pub mod apply;
@@ -23,6 +24,7 @@ pub mod dedupe;
 pub mod listener;
 pub mod policy;
 pub mod render;
+pub mod script;
 pub mod sender;
 
 use std::time::Duration;
