@@ -122,36 +122,16 @@ async fn drop_connection_after_n_and_mid_frame() {
 
 #[tokio::test]
 async fn outbound_duplicate_send() {
-    // A destination that ACKs everything and records control ids.
-    let l = tokio::net::TcpListener::bind(LOOPBACK).await.unwrap();
-    let addr = l.local_addr().unwrap();
-    let seen = std::sync::Arc::new(parking_lot::Mutex::new(Vec::<String>::new()));
-    let rec = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = l.accept().await {
-            let rec = rec.clone();
-            tokio::spawn(async move {
-                let mut ids = simulator::hl7::SequentialIds::new("D", 1);
-                loop {
-                    let frames = read_frames(&mut s, 1).await;
-                    let m = simulator::hl7::Message::parse(&frames[0]).unwrap();
-                    rec.lock()
-                        .push(String::from_utf8_lossy(m.control_id()).into_owned());
-                    let a = simulator::hl7::ack::build_ack(
-                        &m,
-                        &simulator::hl7::Ack {
-                            code: simulator::hl7::AckCode::AA,
-                            text: None,
-                            error: None,
-                            timestamp: "20260701",
-                        },
-                        &mut ids,
-                    );
-                    s.write_all(&frame(&a)).await.unwrap();
-                }
-            });
-        }
-    });
+    let (addr, got) = aa_destination().await;
+    let seen = || -> Vec<String> {
+        got.lock()
+            .iter()
+            .map(|p| {
+                String::from_utf8_lossy(simulator::hl7::Message::parse(p).unwrap().control_id())
+                    .into_owned()
+            })
+            .collect()
+    };
     let sim = simulator::Simulator::builder()
         .patients(20)
         .mllp_destinations([simulator::mllp::Destination::new(addr)])
@@ -170,8 +150,8 @@ async fn outbound_duplicate_send() {
             record_id: None,
             origin: "control".into(),
         });
-    eventually(|| seen.lock().len() == 2).await;
-    let ids = seen.lock().clone();
+    eventually(|| seen().len() == 2).await;
+    let ids = seen();
     assert_eq!(ids[0], ids[1]);
     eventually(|| entries(&sim, Surface::MllpOut).len() == 2).await;
     let out: Vec<_> = entries(&sim, Surface::MllpOut)

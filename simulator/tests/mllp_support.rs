@@ -140,3 +140,42 @@ pub async fn connect(sim: &RunningSimulator) -> tokio::net::TcpStream {
 pub async fn shutdown_write<S: AsyncWrite + Unpin>(io: &mut S) {
     let _ = io.shutdown().await;
 }
+
+/// Frames a destination received.
+pub type Inbox = std::sync::Arc<parking_lot::Mutex<Vec<Vec<u8>>>>;
+
+/// A destination on loopback that answers every message with AA and keeps
+/// the payloads it received.
+pub async fn aa_destination() -> (std::net::SocketAddr, Inbox) {
+    let l = tokio::net::TcpListener::bind(LOOPBACK).await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let got = Inbox::default();
+    let rec = got.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let rec = rec.clone();
+            tokio::spawn(async move {
+                let mut ids = simulator::hl7::SequentialIds::new("D", 1);
+                loop {
+                    let frames = read_frames(&mut s, 1).await;
+                    let m = Message::parse(&frames[0]).unwrap();
+                    rec.lock().push(frames[0].clone());
+                    let a = simulator::hl7::ack::build_ack(
+                        &m,
+                        &simulator::hl7::Ack {
+                            code: simulator::hl7::AckCode::AA,
+                            text: None,
+                            error: None,
+                            timestamp: "20260701",
+                        },
+                        &mut ids,
+                    );
+                    if s.write_all(&frame(&a)).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, got)
+}

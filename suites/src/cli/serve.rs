@@ -53,6 +53,15 @@ pub struct ServeArgs {
     /// with deliberately weak modes; do not expose it to a network you do not control.
     #[arg(long)]
     pub allow_remote: bool,
+    /// The HL7 v2 peer: MLLP, MLLPS and outbound destinations (boxed: it
+    /// is the largest group of flags).
+    #[command(flatten)]
+    pub mllp: Box<MllpArgs>,
+}
+
+/// The HL7 v2 flags of `ngsim serve`.
+#[derive(Debug, Args)]
+pub struct MllpArgs {
     /// HL7 v2 MLLP listen address (integrations send to "NextGen" here).
     #[arg(long, default_value = "127.0.0.1:2575", value_name = "ADDR")]
     pub mllp: SocketAddr,
@@ -104,19 +113,20 @@ async fn serve(args: ServeArgs) -> Result<u8, Failure> {
     if let Some(token) = &args.control_token {
         builder = builder.control_token(token);
     }
+    let m = &args.mllp;
     builder = builder
-        .mllp_addr(args.mllp)
-        .mllp_destinations(args.hl7_destinations.clone());
-    if let Some(addr) = args.mllps {
+        .mllp_addr(m.mllp)
+        .mllp_destinations(m.hl7_destinations.clone());
+    if let Some(addr) = m.mllps {
         use simulator::tls::{CertSource, ClientAuth, TlsSettings};
-        let cert = match (&args.mllps_cert, &args.mllps_key) {
+        let cert = match (&m.mllps_cert, &m.mllps_key) {
             (Some(c), Some(k)) => CertSource::Pem {
                 cert_chain: c.clone(),
                 key: k.clone(),
             },
             _ => CertSource::Generated,
         };
-        let client_auth = match (&args.mllps_client_ca, args.mllps_require_client_cert) {
+        let client_auth = match (&m.mllps_client_ca, m.mllps_require_client_cert) {
             (Some(ca), _) => ClientAuth::RequireFrom(ca.clone()),
             (None, true) => ClientAuth::RequireGenerated,
             (None, false) => ClientAuth::None,
