@@ -63,12 +63,7 @@ async fn export_batch_and_single_files() {
 async fn import_a_nightly_batch_with_acks() {
     let sim = sim_with("nge-5.9.0").await;
     let (mrn, _, _) = patient(&sim, 4);
-    let before = sim
-        .practice()
-        .chart(PatientIndex(4))
-        .unwrap()
-        .observations
-        .len();
+    let before = observations(&sim, 4);
     let dir = tempfile::tempdir().unwrap();
     let mut batch = Vec::new();
     simulator::mllp::batch::write_batch(
@@ -95,14 +90,7 @@ async fn import_a_nightly_batch_with_acks() {
         ),
         (Some(2), Some(3), Some(2))
     );
-    assert_eq!(
-        sim.practice()
-            .chart(PatientIndex(4))
-            .unwrap()
-            .observations
-            .len(),
-        before + 2
-    );
+    assert_eq!(observations(&sim, 4), before + 2);
     let acks = std::fs::read(dir.path().join("a-nightly.hl7.ack")).unwrap();
     let codes: Vec<_> = simulator::mllp::batch::split_messages(&acks)
         .iter()
@@ -114,12 +102,7 @@ async fn import_a_nightly_batch_with_acks() {
 #[tokio::test]
 async fn control_events_and_clinic_day_drive_the_feed() {
     let (addr, got) = aa_destination().await;
-    let sim = simulator::Simulator::builder()
-        .patients(20)
-        .mllp_destinations([simulator::mllp::Destination::new(addr)])
-        .start()
-        .await
-        .unwrap();
+    let sim = sim_sending_to_default(addr).await;
     let (_, _, id) = patient(&sim, 5);
     post(
         &sim,

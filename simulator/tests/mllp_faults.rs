@@ -132,12 +132,7 @@ async fn outbound_duplicate_send() {
             })
             .collect()
     };
-    let sim = simulator::Simulator::builder()
-        .patients(20)
-        .mllp_destinations([simulator::mllp::Destination::new(addr)])
-        .start()
-        .await
-        .unwrap();
+    let sim = sim_sending_to_default(addr).await;
     sim.state().faults.add(rule(
         r#"{"surface": "mllp-out", "kind": "duplicate-send", "times": 1}"#,
     ));

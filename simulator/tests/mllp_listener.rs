@@ -13,12 +13,7 @@ use support::*;
 async fn oru_for_known_patient_is_aa_and_adds_results() {
     let sim = sim_with("nge-5.9.0").await;
     let (mrn, _, pid) = patient(&sim, 3);
-    let before = sim
-        .practice()
-        .chart(PatientIndex(3))
-        .unwrap()
-        .observations
-        .len();
+    let before = observations(&sim, 3);
     let mut events = sim.state().events.subscribe();
     let mut s = connect(&sim).await;
     let acks = exchange(&mut s, &oru(&mrn, "ORU-1"), 1).await;
@@ -182,25 +177,13 @@ async fn mirth_msh15_gate() {
 async fn duplicate_msh10_gets_the_stored_ack_without_reprocessing() {
     let sim = sim_with("nge-5.9.0").await;
     let (mrn, _, _) = patient(&sim, 4);
-    let before = sim
-        .practice()
-        .chart(PatientIndex(4))
-        .unwrap()
-        .observations
-        .len();
+    let before = observations(&sim, 4);
     let mut s = connect(&sim).await;
     let first = exchange(&mut s, &oru(&mrn, "DUP-1"), 1).await;
     let mut s2 = connect(&sim).await;
     let again = exchange(&mut s2, &oru(&mrn, "DUP-1"), 1).await;
     assert_eq!(first, again, "the stored ACK bytes, not a new ACK");
-    assert_eq!(
-        sim.practice()
-            .chart(PatientIndex(4))
-            .unwrap()
-            .observations
-            .len(),
-        before + 1
-    );
+    assert_eq!(observations(&sim, 4), before + 1);
     // Another sender with the same control id is processed.
     let other = String::from_utf8(oru(&mrn, "DUP-1"))
         .unwrap()

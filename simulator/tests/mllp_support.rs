@@ -179,3 +179,22 @@ pub async fn aa_destination() -> (std::net::SocketAddr, Inbox) {
     });
     (addr, got)
 }
+
+/// The default profile with one outbound destination.
+pub async fn sim_sending_to_default(addr: std::net::SocketAddr) -> RunningSimulator {
+    simulator::Simulator::builder()
+        .patients(20)
+        .mllp_destinations([simulator::mllp::Destination::new(addr)])
+        .start()
+        .await
+        .unwrap()
+}
+
+/// Observations in patient `i`'s chart.
+pub fn observations(sim: &RunningSimulator, i: u32) -> usize {
+    sim.practice()
+        .chart(PatientIndex(i))
+        .unwrap()
+        .observations
+        .len()
+}
