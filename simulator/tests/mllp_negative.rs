@@ -220,3 +220,60 @@ async fn slowloris_sender_is_cut_off() {
     })
     .await;
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Bytes rich in MLLP framing characters.
+    fn noise() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just(0x0Bu8),
+                Just(0x1C),
+                Just(0x0D),
+                Just(b'|'),
+                Just(b'^'),
+                any::<u8>(),
+                Just(b'M'),
+            ],
+            0..600,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// Whatever a peer sends, the listener answers only with whole ACK
+        /// frames, never crashes, and keeps serving other connections.
+        #[test]
+        fn arbitrary_bytes_never_break_the_listener(input in noise(), chunk in 1usize..64) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let sim = sim_limited(8).await;
+                let (mrn, _, _) = patient(&sim, 1);
+                let mut s = connect(&sim).await;
+                for part in input.chunks(chunk) {
+                    if s.write_all(part).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = s.shutdown().await;
+                let mut reply = Vec::new();
+                let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut reply)).await;
+                // Every reply is a sequence of complete frames.
+                let mut rest = &reply[..];
+                while !rest.is_empty() {
+                    prop_assert_eq!(rest[0], 0x0B);
+                    let end = rest.windows(2).position(|w| w == [0x1C, 0x0D]);
+                    prop_assert!(end.is_some(), "partial frame in reply");
+                    rest = &rest[end.unwrap() + 2..];
+                }
+                let mut s = connect(&sim).await;
+                let acks = exchange(&mut s, &oru(&mrn, "AFTER-FUZZ"), 1).await;
+                prop_assert_eq!(msa(&acks[0]).0, "AA");
+                Ok(())
+            })?;
+        }
+    }
+}

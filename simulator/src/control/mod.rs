@@ -217,6 +217,7 @@ struct ResetQuery {
 
 async fn reset(State(state): State<AppState>, Query(q): Query<ResetQuery>) -> Json<Value> {
     state.practice.reset();
+    state.mllp.dedupe.clear();
     if !q.keep_faults {
         state.faults.replace(state.profile().faults.clone());
     }
