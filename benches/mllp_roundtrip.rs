@@ -115,6 +115,41 @@ async fn run(
     (start.elapsed(), lat)
 }
 
+/// A bare tokio responder (no parsing, a fixed ACK): the floor these
+/// machines set for stop-and-wait on loopback.
+async fn bare_responder() -> SocketAddr {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = l.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let _ = s.set_nodelay(true);
+            tokio::spawn(async move {
+                let ack = b"\x0bMSH|^~\\&|A|B|C|D|20260101||ACK^A04^ACK|1|P|2.3\rMSA|AA|1\r\x1c\r";
+                let mut buf = vec![0u8; 8192];
+                let mut have = 0;
+                loop {
+                    let Ok(n) = s.read(&mut buf[have..]).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    have += n;
+                    if have >= 2 && buf[have - 2..have] == [0x1C, 0x0D] {
+                        have = 0;
+                        if s.write_all(ack).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -133,6 +168,15 @@ fn main() {
     let addr = sim.mllp_addr().expect("mllp");
     let tpl = template(&sim);
     println!("message: {} bytes framed", tpl.0.len());
+    let bare = rt.block_on(bare_responder());
+    for conns in [1u64, 8] {
+        let per = 40_000 / conns;
+        let (took, _) = rt.block_on(run(bare, &tpl, conns, per, 0, None));
+        println!(
+            "one-shot: bare tokio responder, {conns} connection(s): {:.0} msgs/s",
+            (per * conns) as f64 / took.as_secs_f64()
+        );
+    }
     let mut base = 1;
     for conns in [1u64, 8] {
         let per = 40_000 / conns;
@@ -161,6 +205,29 @@ fn main() {
         pct(0.99),
         pct(0.999),
         lat[lat.len() - 1]
+    );
+
+    // The listener's per-message work without sockets: parse, dedupe,
+    // admission, practice lookup, ACK, journal.
+    let listener = simulator::mllp::Listener::new(
+        sim.state().clone(),
+        simulator::mllp::MllpLimits::default(),
+        None,
+    );
+    let mut frame = tpl.0.clone();
+    let n = 100_000u64;
+    let start = Instant::now();
+    for k in 0..n {
+        set_id(&mut frame, tpl.1, base + k);
+        let (outcome, _) = listener.process(&frame[1..frame.len() - 2], "bench");
+        assert_eq!(outcome, "accepted");
+    }
+    base += 10_000_000_000_000;
+    let took = start.elapsed();
+    println!(
+        "one-shot: listener work without sockets: {:.2} µs/msg ({:.0} msgs/s on one core)",
+        took.as_secs_f64() * 1e6 / n as f64,
+        n as f64 / took.as_secs_f64()
     );
 
     let mut c = Criterion::default()

@@ -151,6 +151,12 @@ impl Listener {
         let mut out = Vec::with_capacity(1024);
         let mut scratch = Vec::with_capacity(512);
         let mut skipped = 0usize;
+        // One timer and one cancellation waiter per connection, re-armed per
+        // read (cheaper than a new `timeout` per read on the hot path).
+        let idle = tokio::time::sleep(self.limits.idle_timeout);
+        tokio::pin!(idle);
+        let stopped = stop.cancelled();
+        tokio::pin!(stopped);
         loop {
             loop {
                 let step = match framer.decode(&buf) {
@@ -207,9 +213,13 @@ impl Listener {
                     return;
                 }
             }
+            idle.as_mut()
+                .reset(tokio::time::Instant::now() + self.limits.idle_timeout);
             let read = tokio::select! {
-                _ = stop.cancelled() => return,
-                r = tokio::time::timeout(self.limits.idle_timeout, io.read_buf(&mut buf)) => r,
+                biased;
+                r = io.read_buf(&mut buf) => Ok(r),
+                _ = &mut idle => Err(()),
+                _ = &mut stopped => return,
             };
             match read {
                 Err(_) => {
@@ -532,7 +542,9 @@ impl Listener {
         } else if written.len() > 1 {
             x.notes.push(Note::new("acks", written.join(",")));
         }
-        self.describe_reply(out, x);
+        // MSA-2 echoes MSH-10 (no re-parse of the ACK on the hot path).
+        x.ack_code = written.last().map(|c| (*c).to_owned());
+        x.ack_control_id = x.ack_code.as_ref().map(|_| conn::text(m.control_id()));
     }
 
     /// Put the last ACK's code and MSA-2 in the journal entry.
