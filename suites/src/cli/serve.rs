@@ -135,7 +135,8 @@ async fn serve(args: ServeArgs) -> Result<u8, Failure> {
     }
     let sim = builder.start().await.map_err(|e| match e {
         simulator::server::StartError::Profile(_)
-        | simulator::server::StartError::RemoteRefused(_) => Failure::bad_input(e),
+        | simulator::server::StartError::RemoteRefused(_)
+        | simulator::server::StartError::Tls(_) => Failure::bad_input(e),
         other => Failure::infrastructure(other),
     })?;
     // Install the signal handlers before announcing readiness: a supervisor may
