@@ -8,6 +8,7 @@
 //! - [`clients`]: the client registry (SMART apps, backend services, GSA accounts).
 //! - [`events`]: the practice-change bus.
 //! - [`hl7`]: the HL7 v2 core: zero-copy parser, escapes, builder, ACKs, MLLP codec, generators.
+//! - [`mllp`]: the MLLP peer: inbound listener, outbound sender, batch files.
 //! - [`server`]: the in-process simulator (`Simulator::builder()`), its HTTP
 //!   router and listeners.
 //! - [`control`]: the `/_ngsim/` control API.
@@ -27,6 +28,7 @@ pub mod faults;
 pub mod fhir;
 pub mod hl7;
 pub mod journal;
+pub mod mllp;
 pub mod practice;
 pub mod profile;
 pub mod server;

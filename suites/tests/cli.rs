@@ -11,7 +11,7 @@ fn ngsim() -> Command {
 #[test]
 fn serve_answers_on_its_printed_addresses_and_exits_cleanly_on_sigterm() {
     let mut child = ngsim()
-        .args(["serve", "--http", "127.0.0.1:0"])
+        .args(["serve", "--http", "127.0.0.1:0", "--mllp", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -86,7 +86,10 @@ fn wait_with_timeout(child: &mut std::process::Child, limit: Duration) -> std::p
 fn a_taken_port_is_an_infrastructure_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let out = ngsim().args(["serve", "--http", &addr]).output().unwrap();
+    let out = ngsim()
+        .args(["serve", "--mllp", "127.0.0.1:0", "--http", &addr])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot bind HTTP"));
 }

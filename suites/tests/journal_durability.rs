@@ -15,6 +15,8 @@ fn kill_9_leaves_valid_jsonl_up_to_the_last_complete_line() {
             "serve",
             "--http",
             "127.0.0.1:0",
+            "--mllp",
+            "127.0.0.1:0",
             "--patients",
             "10",
             "--journal",

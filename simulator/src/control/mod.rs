@@ -3,6 +3,7 @@
 //! presented as `Authorization: Bearer <token>`.
 
 mod guard;
+mod hl7;
 mod journal_query;
 
 use axum::extract::{Query, State};
@@ -33,6 +34,9 @@ pub fn router(state: AppState) -> Router {
                 .delete(delete_faults),
         )
         .route("/_ngsim/reset", post(reset))
+        .route("/_ngsim/events", post(hl7::post_event))
+        .route("/_ngsim/hl7/queues", get(hl7::get_queues))
+        .route("/_ngsim/hl7/batch", post(hl7::post_batch))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::loopback_or_token,
@@ -218,6 +222,7 @@ async fn reset(State(state): State<AppState>, Query(q): Query<ResetQuery>) -> Js
     state.enterprise.reset();
     state.auth.clear();
     state.bulk.clear();
+    state.mllp.dedupe.clear();
     if !q.keep_faults {
         state.faults.replace(state.profile().faults.clone());
     }

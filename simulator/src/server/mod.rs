@@ -63,6 +63,9 @@ pub enum StartError {
          pass --allow-remote to listen beyond loopback"
     )]
     RemoteRefused(SocketAddr),
+    /// The MLLPS TLS configuration could not be built.
+    #[error("MLLPS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
     /// The journal file could not be created.
     #[error("cannot create journal file {path}: {source}")]
     Journal {
@@ -89,6 +92,10 @@ pub struct SimulatorBuilder {
     control_token: Option<String>,
     allow_remote: bool,
     http_limits: HttpLimits,
+    mllp_addr: Option<SocketAddr>,
+    mllps: Option<(SocketAddr, crate::tls::TlsSettings)>,
+    mllp_destinations: Vec<crate::mllp::Destination>,
+    mllp_limits: crate::mllp::MllpLimits,
 }
 
 impl Default for SimulatorBuilder {
@@ -103,6 +110,10 @@ impl Default for SimulatorBuilder {
             control_token: None,
             allow_remote: false,
             http_limits: HttpLimits::default(),
+            mllp_addr: None,
+            mllps: None,
+            mllp_destinations: Vec::new(),
+            mllp_limits: crate::mllp::MllpLimits::default(),
         }
     }
 }
@@ -180,14 +191,47 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Run the MLLP listener on this address (`127.0.0.1:0` in tests).
+    pub fn mllp_addr(mut self, addr: SocketAddr) -> Self {
+        self.mllp_addr = Some(addr);
+        self
+    }
+
+    /// Run an MLLPS (TLS) listener on this address.
+    pub fn mllps(mut self, addr: SocketAddr, tls: crate::tls::TlsSettings) -> Self {
+        self.mllps = Some((addr, tls));
+        self
+    }
+
+    /// Outbound HL7 destinations (NextGen sends feeds to them).
+    pub fn mllp_destinations(
+        mut self,
+        destinations: impl IntoIterator<Item = crate::mllp::Destination>,
+    ) -> Self {
+        self.mllp_destinations.extend(destinations);
+        self
+    }
+
+    /// Socket limits of the MLLP listeners (connection cap, idle and write timeouts).
+    pub fn mllp_limits(mut self, limits: crate::mllp::MllpLimits) -> Self {
+        self.mllp_limits = limits;
+        self
+    }
+
     /// Bind the listeners and start serving.
     pub async fn start(self) -> Result<RunningSimulator, StartError> {
         let profile = match self.profile {
             Some(p) => p,
             None => ProfileLoader::default().load(DEFAULT_PROFILE)?,
         };
-        if !self.allow_remote && !self.http_addr.ip().is_loopback() {
-            return Err(StartError::RemoteRefused(self.http_addr));
+        let mllps_addr = self.mllps.as_ref().map(|m| m.0);
+        for addr in [Some(self.http_addr), self.mllp_addr, mllps_addr]
+            .into_iter()
+            .flatten()
+        {
+            if !self.allow_remote && !addr.ip().is_loopback() {
+                return Err(StartError::RemoteRefused(addr));
+            }
         }
         let journal = match &self.journal_file {
             Some(path) => Journal::with_file(self.journal_capacity, path).map_err(|source| {
@@ -210,10 +254,23 @@ impl SimulatorBuilder {
             addr: self.http_addr,
             source,
         })?;
+        let mllp = match self.mllp_addr {
+            Some(addr) => Some(bind_tcp("MLLP", addr).await?),
+            None => None,
+        };
+        let mllps = match &self.mllps {
+            Some((addr, settings)) => Some((
+                bind_tcp("MLLPS", *addr).await?,
+                crate::tls::server_config(settings)?,
+            )),
+            None => None,
+        };
+        let local = |l: &tokio::net::TcpListener| l.local_addr().ok();
         let urls = Urls {
             http_addr,
             http_base: format!("http://{http_addr}"),
-            mllp_addr: None,
+            mllp_addr: mllp.as_ref().and_then(local),
+            mllps_addr: mllps.as_ref().and_then(|m| local(&m.0)),
         };
         let clients = self.clients.with_demo_clients();
         let state = AppState::new(
@@ -234,14 +291,44 @@ impl SimulatorBuilder {
             shutdown.clone(),
             tasks.clone(),
         ));
+        if let Some(tcp) = mllp {
+            crate::mllp::Listener::new(state.clone(), self.mllp_limits, None).spawn(
+                tcp,
+                &tasks,
+                shutdown.clone(),
+            );
+        }
+        let mllps_material = mllps.map(|(tcp, material)| {
+            let acceptor = tokio_rustls::TlsAcceptor::from(material.server.clone());
+            crate::mllp::Listener::new(state.clone(), self.mllp_limits, Some(acceptor)).spawn(
+                tcp,
+                &tasks,
+                shutdown.clone(),
+            );
+            material
+        });
+        state
+            .mllp
+            .outbound
+            .start(&state, self.mllp_destinations, &tasks, shutdown.clone());
         tasks.close();
         tracing::info!(addr = %http_addr, profile = %state.profile().name, "simulator started");
         Ok(RunningSimulator {
             state,
             shutdown,
             tasks,
+            mllps_material,
         })
     }
+}
+
+async fn bind_tcp(
+    what: &'static str,
+    addr: SocketAddr,
+) -> Result<tokio::net::TcpListener, StartError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { what, addr, source })
 }
 
 /// The whole HTTP surface: every surface's router with its journal layer.
@@ -298,6 +385,7 @@ pub struct RunningSimulator {
     state: AppState,
     shutdown: CancellationToken,
     tasks: TaskTracker,
+    mllps_material: Option<crate::tls::TlsMaterial>,
 }
 
 impl RunningSimulator {
@@ -341,6 +429,17 @@ impl RunningSimulator {
     /// MLLP listener address, when one runs.
     pub fn mllp_addr(&self) -> Option<SocketAddr> {
         self.state.urls.mllp_addr
+    }
+
+    /// MLLPS listener address, when one runs.
+    pub fn mllps_addr(&self) -> Option<SocketAddr> {
+        self.state.urls.mllps_addr
+    }
+
+    /// The MLLPS TLS material (the generated CA and client certificate a
+    /// peer needs), when an MLLPS listener runs.
+    pub fn mllps_tls(&self) -> Option<&crate::tls::TlsMaterial> {
+        self.mllps_material.as_ref()
     }
 
     /// A token that is cancelled when the simulator stops.

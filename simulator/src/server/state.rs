@@ -22,6 +22,8 @@ pub struct Urls {
     pub http_base: String,
     /// MLLP listener address, when one is running.
     pub mllp_addr: Option<SocketAddr>,
+    /// MLLPS (TLS) listener address, when one is running.
+    pub mllps_addr: Option<SocketAddr>,
 }
 
 impl Urls {
@@ -50,6 +52,8 @@ pub struct StateInner {
     pub faults: Faults,
     /// Practice-change events.
     pub events: Events,
+    /// MLLP peer state: duplicate memory, outbound queues.
+    pub mllp: crate::mllp::MllpState,
     /// Listener URLs.
     pub urls: Urls,
     /// When set, the control API also answers non-loopback peers presenting it.
@@ -83,6 +87,7 @@ impl AppState {
                 practice,
                 faults,
                 events: Events::default(),
+                mllp: crate::mllp::MllpState::default(),
                 urls,
                 control_token,
                 auth,
@@ -103,6 +108,7 @@ impl AppState {
             http_addr: addr,
             http_base: format!("http://{addr}"),
             mllp_addr: None,
+            mllps_addr: None,
         };
         AppState::new(
             profile,

@@ -53,6 +53,37 @@ pub struct ServeArgs {
     /// with deliberately weak modes; do not expose it to a network you do not control.
     #[arg(long)]
     pub allow_remote: bool,
+    /// The HL7 v2 peer: MLLP, MLLPS and outbound destinations (boxed: it
+    /// is the largest group of flags).
+    #[command(flatten)]
+    pub mllp: Box<MllpArgs>,
+}
+
+/// The HL7 v2 flags of `ngsim serve`.
+#[derive(Debug, Args)]
+pub struct MllpArgs {
+    /// HL7 v2 MLLP listen address (integrations send to "NextGen" here).
+    #[arg(long, default_value = "127.0.0.1:2575", value_name = "ADDR")]
+    pub mllp: SocketAddr,
+    /// Also listen for MLLP over TLS (MLLPS) on ADDR.
+    #[arg(long, value_name = "ADDR")]
+    pub mllps: Option<SocketAddr>,
+    /// MLLPS certificate chain (PEM); generated at start-up when absent.
+    #[arg(long, value_name = "FILE", requires = "mllps_key")]
+    pub mllps_cert: Option<PathBuf>,
+    /// MLLPS private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "mllps_cert")]
+    pub mllps_key: Option<PathBuf>,
+    /// Require MLLPS client certificates signed by a CA in FILE (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub mllps_client_ca: Option<PathBuf>,
+    /// Require MLLPS client certificates signed by the generated CA.
+    #[arg(long)]
+    pub mllps_require_client_cert: bool,
+    /// Outbound HL7 destination, `ADDR` or `APPLICATION=ADDR` (repeatable);
+    /// NextGen sends its feeds there.
+    #[arg(long = "hl7-destination", value_name = "ADDR", value_parser = simulator::mllp::Destination::parse)]
+    pub hl7_destinations: Vec<simulator::mllp::Destination>,
 }
 
 pub(super) fn run(args: ServeArgs) -> Result<u8, Failure> {
@@ -82,9 +113,30 @@ async fn serve(args: ServeArgs) -> Result<u8, Failure> {
     if let Some(token) = &args.control_token {
         builder = builder.control_token(token);
     }
+    let m = &args.mllp;
+    builder = builder
+        .mllp_addr(m.mllp)
+        .mllp_destinations(m.hl7_destinations.clone());
+    if let Some(addr) = m.mllps {
+        use simulator::tls::{CertSource, ClientAuth, TlsSettings};
+        let cert = match (&m.mllps_cert, &m.mllps_key) {
+            (Some(c), Some(k)) => CertSource::Pem {
+                cert_chain: c.clone(),
+                key: k.clone(),
+            },
+            _ => CertSource::Generated,
+        };
+        let client_auth = match (&m.mllps_client_ca, m.mllps_require_client_cert) {
+            (Some(ca), _) => ClientAuth::RequireFrom(ca.clone()),
+            (None, true) => ClientAuth::RequireGenerated,
+            (None, false) => ClientAuth::None,
+        };
+        builder = builder.mllps(addr, TlsSettings { cert, client_auth });
+    }
     let sim = builder.start().await.map_err(|e| match e {
         simulator::server::StartError::Profile(_)
-        | simulator::server::StartError::RemoteRefused(_) => Failure::bad_input(e),
+        | simulator::server::StartError::RemoteRefused(_)
+        | simulator::server::StartError::Tls(_) => Failure::bad_input(e),
         other => Failure::infrastructure(other),
     })?;
     // Install the signal handlers before announcing readiness: a supervisor may
@@ -130,6 +182,12 @@ fn print_banner(sim: &RunningSimulator) {
     }
     if let Some(mllp) = sim.mllp_addr() {
         line("MLLP", mllp.to_string());
+    }
+    if let Some(mllps) = sim.mllps_addr() {
+        line("MLLPS", mllps.to_string());
+    }
+    for q in state.mllp.outbound.queues() {
+        line("HL7 out", format!("{} ({})", q.destination, q.application));
     }
     line("control API", url("/_ngsim/health"));
     line("journal", url("/_ngsim/journal"));
