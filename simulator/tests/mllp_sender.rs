@@ -299,3 +299,73 @@ async fn inbound_message_is_not_echoed_to_its_sender() {
     assert_eq!(got.get("OBX-3.1"), ["2345-7"]);
     assert_eq!(sim.state().mllp.outbound.queues()[0].suppressed, 1);
 }
+
+/// Across surfaces: an appointment booked through the Enterprise API comes out
+/// of the HL7 sender as SIU^S12 for the same patient, and is ACKed.
+#[tokio::test]
+async fn an_enterprise_appointment_goes_out_as_siu_s12() {
+    let (addr, got) = destination(Arc::new(|_, _| Reply::Code(AckCode::AA))).await;
+    let sim = sim_sending_to("nge-5.9.2", addr).await;
+    let base = sim.base_url().to_owned();
+    let secret = sim
+        .state()
+        .clients()
+        .gsa("demo-gsa")
+        .unwrap()
+        .client_secret
+        .clone();
+    let c = reqwest::Client::new();
+    let token: serde_json::Value = c
+        .post(format!("{base}/nge/prod/nge-oauth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "demo-gsa"),
+            ("client_secret", secret.as_str()),
+            ("site_id", "ngsim-site-1"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_owned();
+    let r = c
+        .put(format!(
+            "{base}/nge/prod/nge-api/api/users/me/login-defaults"
+        ))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"enterpriseId": "00001", "practiceId": "0001"}))
+        .send()
+        .await
+        .unwrap();
+    let session = r.headers()["x-ng-sessionid"].to_str().unwrap().to_owned();
+    let (mrn, _pn, person) = patient(&sim, 5);
+    let pr = sim.practice();
+    let body = serde_json::json!({
+        "PersonId": person,
+        "EventId": pr.events()[0].id,
+        "LocationId": pr.locations()[0].id,
+        "ResourceIds": [pr.practitioners()[0].id],
+        "AppointmentDate": "2026-07-02T09:30:00",
+        "DurationMinutes": 20,
+    });
+    let r = c
+        .post(format!("{base}/nge/prod/nge-api/api/appointments"))
+        .bearer_auth(&token)
+        .header("x-ng-sessionid", &session)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    eventually(|| got.len() == 1).await;
+    assert_eq!(got.get("MSH-9.1"), ["SIU"]);
+    assert_eq!(got.get("MSH-9.2"), ["S12"]);
+    assert_eq!(
+        got.get("PID-3"),
+        [format!("{mrn}^^^NextGen^MRN")],
+        "the same patient on both surfaces"
+    );
+    eventually(|| outcomes(&sim) == ["accepted"]).await;
+}
