@@ -1,5 +1,6 @@
 //! The reference integration as a process: a correct HL7 receiver with optional
-//! `--defect NAME` switches. It writes its `sut.toml` and serves until Ctrl-C.
+//! `--defect NAME` switches, and `--delay-ms N` to add a known latency to every
+//! ACK (for checking `ngsim load`). It writes its `sut.toml` and serves until Ctrl-C.
 //!
 //! ```sh
 //! cargo run -p suites --example reference_sut -- --manifest /tmp/sut.toml [--defect wrong-msa2]
@@ -14,6 +15,7 @@ use suites::reference::{self, Defect};
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut manifest = std::path::PathBuf::from("sut.toml");
     let mut defect = None;
+    let mut delay = Duration::ZERO;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -25,6 +27,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         .parse::<Defect>()?,
                 )
             }
+            "--delay-ms" => {
+                let ms: u64 = args
+                    .next()
+                    .ok_or("--delay-ms needs a number of milliseconds")?
+                    .parse()?;
+                delay = Duration::from_millis(ms);
+            }
             "--list-defects" => {
                 for d in Defect::ALL {
                     println!("{:<22} breaks {}", d.name(), d.caught_by());
@@ -34,7 +43,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             other => return Err(format!("unknown argument `{other}`").into()),
         }
     }
-    let sut = reference::start(defect, Duration::from_secs(15)).await?;
+    let sut = reference::start_delayed(defect, Duration::from_secs(15), delay).await?;
     std::fs::write(&manifest, sut.manifest_toml(Duration::from_secs(5)))?;
     println!(
         "reference integration: MLLP {} hooks http://{}",

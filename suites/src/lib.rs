@@ -15,6 +15,7 @@ pub mod checks;
 pub mod cli;
 pub mod engine;
 pub mod exit_code;
+pub mod load;
 pub mod manifest;
 pub mod reference;
 pub mod scenario;

@@ -2,7 +2,9 @@
 
 mod checks;
 mod generate;
+mod load;
 mod profiles;
+mod report_files;
 mod routes;
 mod run;
 mod serve;
@@ -38,6 +40,9 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Check a system under test against scenario profiles and write reports.
     Run(run::RunArgs),
+    /// Push an HL7 feed at an integration and measure ACK latency and
+    /// throughput, optionally against a saved baseline.
+    Load(Box<load::LoadArgs>),
     /// List, show and validate version profiles.
     #[command(subcommand)]
     Profiles(profiles::ProfilesCommand),
@@ -70,6 +75,7 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Run(args) => run::run(args),
+        Command::Load(args) => load::run(*args),
         Command::Profiles(cmd) => profiles::run(cmd),
         Command::Checks(cmd) => checks::run(cmd),
         Command::Gen(cmd) => generate::run(cmd),

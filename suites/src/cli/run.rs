@@ -4,13 +4,12 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use anyhow::anyhow;
 use clap::Args;
-use reports::{Format, Outcome, Redactor, RunReport, RunStatus, SutInfo, ToolInfo};
+use reports::{Outcome, Redactor, RunReport, RunStatus, SutInfo, ToolInfo};
 use simulator::Simulator;
 use simulator::profile::{ProfileLoader, builtin_names};
 
-use super::Failure;
+use super::{Failure, report_files};
 use crate::engine::{RunContext, run_scenario};
 use crate::exit_code;
 use crate::manifest::SutManifest;
@@ -58,17 +57,7 @@ pub(super) fn run(args: RunArgs) -> Result<u8, Failure> {
         .iter()
         .map(|s| Scenario::load(s).map_err(Failure::bad_input))
         .collect::<Result<Vec<_>, _>>()?;
-    let formats = args
-        .format
-        .iter()
-        .map(|f| {
-            Format::from_name(f.trim()).ok_or_else(|| {
-                Failure::bad_input(anyhow!(
-                    "unknown report format `{f}` (known: junit, json, html, md)"
-                ))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let formats = report_files::formats(&args.format)?;
     let loader = ProfileLoader::default();
     let profiles = if args.matrix {
         builtin_names()
@@ -146,22 +135,7 @@ pub(super) fn run(args: RunArgs) -> Result<u8, Failure> {
     if let Some(secret) = manifest.smart.as_ref().and_then(|s| s.secret.clone()) {
         redactor.add_secret(secret);
     }
-    std::fs::create_dir_all(&args.report_dir).map_err(|e| {
-        Failure::infrastructure(anyhow!("cannot create {}: {e}", args.report_dir.display()))
-    })?;
-    for format in formats {
-        let path = args
-            .report_dir
-            .join(format!("report.{}", format.extension()));
-        let file = std::fs::File::create(&path).map_err(|e| {
-            Failure::infrastructure(anyhow!("cannot write {}: {e}", path.display()))
-        })?;
-        format
-            .write(&report, &redactor, std::io::BufWriter::new(file))
-            .map_err(|e| {
-                Failure::infrastructure(anyhow!("cannot write {}: {e}", path.display()))
-            })?;
-    }
+    report_files::write(&report, &redactor, &formats, &args.report_dir)?;
     let s = &report.summary;
     println!(
         "{}: {} checks, {} passed, {} failed, {} warnings, {} errored, {} skipped; reports in {}",

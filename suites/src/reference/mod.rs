@@ -7,4 +7,4 @@ mod defect;
 mod receiver;
 
 pub use defect::Defect;
-pub use receiver::{ReferenceSut, start};
+pub use receiver::{ReferenceSut, start, start_delayed};

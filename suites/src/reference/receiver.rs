@@ -30,6 +30,9 @@ struct Shared {
     defect: Option<Defect>,
     /// How long `slow-ack` waits: beyond any sensible sender timeout.
     slow_delay: Duration,
+    /// Added before every ACK (`--delay-ms`): a known latency for checking
+    /// the load recorder.
+    ack_delay: Duration,
     processed: Mutex<Vec<String>>,
     seen: Mutex<HashSet<String>>,
     ack_ids: AtomicU64,
@@ -76,9 +79,20 @@ impl Drop for ReferenceSut {
 /// Start the reference integration on loopback ports, optionally with a defect.
 /// `slow_delay` is how late `slow-ack` answers.
 pub async fn start(defect: Option<Defect>, slow_delay: Duration) -> std::io::Result<ReferenceSut> {
+    start_delayed(defect, slow_delay, Duration::ZERO).await
+}
+
+/// As [`start`], adding `ack_delay` before every ACK: a SUT with a known
+/// latency, for checking load measurements against.
+pub async fn start_delayed(
+    defect: Option<Defect>,
+    slow_delay: Duration,
+    ack_delay: Duration,
+) -> std::io::Result<ReferenceSut> {
     let shared = Arc::new(Shared {
         defect,
         slow_delay,
+        ack_delay,
         processed: Mutex::new(Vec::new()),
         seen: Mutex::new(HashSet::new()),
         ack_ids: AtomicU64::new(0),
@@ -157,6 +171,9 @@ async fn connection(mut tcp: TcpStream, shared: Arc<Shared>, stop: CancellationT
             match frame {
                 Some((mllp::FrameKind::Message, payload)) => {
                     handled_in_this_read += 1;
+                    if !shared.ack_delay.is_zero() {
+                        tokio::time::sleep(shared.ack_delay).await;
+                    }
                     if shared.defect == Some(Defect::FirstFrameOnly) && handled_in_this_read > 1 {
                         continue;
                     }
