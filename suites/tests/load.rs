@@ -264,3 +264,102 @@ fn the_shipped_load_scenario_and_bad_flags_are_checked_before_running() {
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("load-mllp-feed"), "{out}");
 }
+
+/// Runs one "sync" against a real simulator and writes its journal as JSONL.
+/// `wasteful` re-reads every searched patient by id (N+1) and one twice.
+async fn recorded_sync(wasteful: bool, path: &std::path::Path) {
+    let sim = simulator::Simulator::builder()
+        .patients(40)
+        .start()
+        .await
+        .unwrap();
+    let token = simulator::auth::mint_backend_token(sim.state(), "system/Patient.rs").unwrap();
+    let http = reqwest::Client::new();
+    let get = |url: String| {
+        let req = http.get(url).bearer_auth(&token);
+        async move {
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let paging = sim.state().profile().fhir.paging_param.as_str().to_owned();
+    let mut url = Some(format!("{}/Patient?{paging}=10", sim.fhir_base_url()));
+    let mut ids = Vec::new();
+    while let Some(u) = url.take() {
+        let bundle = get(u).await;
+        for e in bundle["entry"].as_array().into_iter().flatten() {
+            ids.push(e["resource"]["id"].as_str().unwrap().to_owned());
+        }
+        url = bundle["link"]
+            .as_array()
+            .and_then(|l| l.iter().find(|l| l["relation"] == "next"))
+            .map(|l| l["url"].as_str().unwrap().to_owned());
+    }
+    assert!(ids.len() >= 20, "{}", ids.len());
+    if wasteful {
+        for id in ids.iter().chain(ids.first()) {
+            get(format!("{}/Patient/{id}", sim.fhir_base_url())).await;
+        }
+    }
+    let mut jsonl = String::new();
+    for e in sim.state().journal.snapshot() {
+        jsonl.push_str(&serde_json::to_string(&*e).unwrap());
+        jsonl.push('\n');
+    }
+    std::fs::write(path, jsonl).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_efficiency_is_judged_from_the_journal_and_compared_with_a_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_owned();
+    recorded_sync(false, &d.join("lean.jsonl")).await;
+    recorded_sync(true, &d.join("wasteful.jsonl")).await;
+    let cli = |journal: &str, extra: &[&str]| {
+        let mut v: Vec<String> = vec![
+            "load".into(),
+            "--from-journal".into(),
+            d.join(journal).display().to_string(),
+            "--client".into(),
+            simulator::auth::DEMO_BACKEND_CLIENT.into(),
+            "--baseline-dir".into(),
+            d.join("baselines").display().to_string(),
+            "--report-dir".into(),
+            d.join("report").display().to_string(),
+        ];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let a = cli("lean.jsonl", &["--save-baseline", "lean"]);
+    let (code, out) = tokio::task::spawn_blocking(move || run_cli(a))
+        .await
+        .unwrap();
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("0 N+1") && out.contains("pages followed"),
+        "{out}"
+    );
+
+    let a = cli("wasteful.jsonl", &["--baseline", "lean"]);
+    let (code, out) = tokio::task::spawn_blocking(move || run_cli(a))
+        .await
+        .unwrap();
+    assert_eq!(code, Some(1), "N+1 reads fail the SHOULD check: {out}");
+    assert!(
+        out.contains("N+1 read(s)") && out.contains("repeated read"),
+        "{out}"
+    );
+    assert!(
+        out.contains("sync.requests") && out.contains("REGRESSED"),
+        "{out}"
+    );
+    let junit = std::fs::read_to_string(d.join("report/report.xml")).unwrap();
+    assert!(junit.contains("load.sync-no-waste"), "{junit}");
+
+    let a = cli("lean.jsonl", &["--client", "nobody"]);
+    let (code, out) = tokio::task::spawn_blocking(move || run_cli(a))
+        .await
+        .unwrap();
+    assert_eq!(code, Some(2), "{out}");
+}

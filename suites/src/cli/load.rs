@@ -6,12 +6,16 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use clap::Args;
-use reports::{Outcome, Redactor, SutInfo};
+use reports::{
+    CheckResult, Outcome, PerfReport, Redactor, RunReport, ScenarioResult, Severity, SutInfo,
+    ToolInfo,
+};
 
 use super::{Failure, report_files};
 use crate::exit_code;
 use crate::load::baseline::{self, Baseline, Thresholds};
 use crate::load::scenario::LoadScenario;
+use crate::load::sync::{self, SyncBaseline};
 use crate::load::{self, Pacing, StopAfter, spec};
 use crate::manifest::SutManifest;
 
@@ -19,11 +23,22 @@ use crate::manifest::SutManifest;
 #[derive(Debug, Args)]
 pub struct LoadArgs {
     /// The SUT manifest; its `[mllp] listen` is the target.
-    #[arg(long, value_name = "FILE", required_unless_present = "target")]
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["target", "from_journal"])]
     pub sut: Option<PathBuf>,
     /// The SUT's MLLP listener, instead of a manifest.
     #[arg(long, value_name = "HOST:PORT", conflicts_with = "sut")]
     pub target: Option<std::net::SocketAddr>,
+    /// Instead of pushing a feed, judge how efficiently a SUT synced: read
+    /// this journal (`ngsim serve --journal FILE`) and count the requests of
+    /// `--client` (N+1 reads, repeated reads, paging, wall time).
+    #[arg(long, value_name = "FILE", requires = "client")]
+    pub from_journal: Option<PathBuf>,
+    /// The SUT's client id, with `--from-journal`.
+    #[arg(long, value_name = "ID")]
+    pub client: Option<String>,
+    /// Only journal entries from this sequence number on, with `--from-journal`.
+    #[arg(long, default_value_t = 0, value_name = "SEQ")]
+    pub since_seq: u64,
     /// A load scenario: a built-in id (`load-mllp-feed`) or a file. Flags
     /// below override its settings.
     #[arg(long, value_name = "NAME|FILE")]
@@ -156,14 +171,21 @@ fn resolve(args: &LoadArgs) -> Result<(load::LoadSpec, usize, String, SutInfo), 
     Ok((spec, repeat, id, sut))
 }
 
-pub(super) fn run(args: LoadArgs) -> Result<u8, Failure> {
-    let (spec, repeat, id, sut) = resolve(&args)?;
-    let formats = report_files::formats(&args.format)?;
-    let thresholds = Thresholds {
+fn thresholds(args: &LoadArgs) -> Result<Thresholds, Failure> {
+    Ok(Thresholds {
         max_regression_pct: baseline::parse_percent(&args.max_regression)
             .map_err(Failure::bad_input)?,
         latency_floor_ms: args.noise_floor_ms,
-    };
+    })
+}
+
+pub(super) fn run(args: LoadArgs) -> Result<u8, Failure> {
+    if let Some(journal) = &args.from_journal {
+        return run_sync(&args, journal);
+    }
+    let (spec, repeat, id, sut) = resolve(&args)?;
+    let formats = report_files::formats(&args.format)?;
+    let thresholds = thresholds(&args)?;
     // Read the baseline first: a typo must not cost a whole load run.
     let base = args
         .baseline
@@ -175,7 +197,7 @@ pub(super) fn run(args: LoadArgs) -> Result<u8, Failure> {
         b.comparable_with(&spec).map_err(|diff| {
             Failure::bad_input(anyhow!(
                 "baseline `{}` did different work ({diff}); compare like with like or record a new baseline",
-                b.name
+                b.header.name
             ))
         })?;
     }
@@ -223,22 +245,7 @@ pub(super) fn run(args: LoadArgs) -> Result<u8, Failure> {
     }
     let report = load::report(sut, &id, &spec, &figures, comparison, started_at);
     report_files::write(&report, &Redactor::new(), &formats, &args.report_dir)?;
-    if let Some(c) = report.perf.as_ref().and_then(|p| p.baseline.as_ref()) {
-        println!(
-            "compared with baseline `{}` (medians, max regression {}%):",
-            c.name, c.max_regression_pct
-        );
-        for r in &c.rows {
-            println!(
-                "  {:<24} {:>12.3} -> {:>12.3} ({:+.1}%){}",
-                r.metric,
-                r.baseline,
-                r.current,
-                r.change_pct,
-                if r.regressed { "  REGRESSED" } else { "" }
-            );
-        }
-    }
+    print_comparison(&report);
     let errors_failed = report
         .checks()
         .any(|(_, c)| matches!(c.outcome, Outcome::Failed { .. }));
@@ -261,4 +268,115 @@ pub(super) fn run(args: LoadArgs) -> Result<u8, Failure> {
     } else {
         exit_code::OK
     })
+}
+
+/// `ngsim load --from-journal FILE --client ID`: the sync-efficiency figures.
+fn run_sync(args: &LoadArgs, journal: &std::path::Path) -> Result<u8, Failure> {
+    let formats = report_files::formats(&args.format)?;
+    let thresholds = thresholds(args)?;
+    let client = args.client.as_deref().unwrap_or_default();
+    let base = args
+        .baseline
+        .as_deref()
+        .map(|name| SyncBaseline::load(&args.baseline_dir, name))
+        .transpose()
+        .map_err(Failure::bad_input)?;
+    let entries = sync::read_journal(journal).map_err(Failure::bad_input)?;
+    let figures = sync::analyse(entries.iter().filter(|e| e.seq >= args.since_seq), client);
+    if figures.requests == 0 {
+        return Err(Failure::bad_input(anyhow!(
+            "no requests by client `{client}` in {} (from seq {})",
+            journal.display(),
+            args.since_seq
+        )));
+    }
+    let f = &figures;
+    println!(
+        "sync by `{client}`: {} requests ({} FHIR, {} Enterprise, {} OAuth, {} Bulk) in {:.1} ms, {:.1} req/s; \
+         {} searches, {} pages followed, {} reads by id ({} N+1, {} repeated), {} error responses",
+        f.requests,
+        f.fhir,
+        f.enterprise,
+        f.oauth,
+        f.bulk,
+        f.wall_time_ms,
+        f.request_rate,
+        f.searches,
+        f.pages_followed,
+        f.reads_by_id,
+        f.n_plus_one_reads,
+        f.repeated_reads,
+        f.error_responses
+    );
+    let comparison = base
+        .as_ref()
+        .map(|b| sync::compare(b, &figures, thresholds));
+    if let Some(name) = &args.save_baseline {
+        let path = SyncBaseline::new(name, &figures)
+            .save(&args.baseline_dir)
+            .map_err(Failure::infrastructure)?;
+        println!("baseline `{name}` saved to {}", path.display());
+    }
+    let started_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let mut report = RunReport::new(
+        ToolInfo::new("ngsim", env!("CARGO_PKG_VERSION")),
+        SutInfo::new(client),
+        started_at,
+    );
+    let mut scenario = ScenarioResult::new("load-sync", "How efficiently the SUT synced", "load");
+    let findings = figures.findings();
+    scenario.checks.push(
+        CheckResult::new(
+            "load.sync-no-waste",
+            "The sync reads each resource once and uses the searches it makes (no N+1 or repeated reads)",
+            Severity::Should,
+            "NextGen API usage guidance (rate limits, daily quotas); FHIR R4 §3.1.0 search",
+            if findings.is_empty() {
+                Outcome::Passed
+            } else {
+                Outcome::failed(findings.join("; "))
+            },
+        )
+        .with_evidence(None, format!("{} requests in {:.1} ms", f.requests, f.wall_time_ms)),
+    );
+    report.scenarios.push(scenario);
+    report.perf = Some(PerfReport {
+        baseline: comparison,
+        ..PerfReport::default()
+    });
+    let report = report.finish();
+    report_files::write(&report, &Redactor::new(), &formats, &args.report_dir)?;
+    print_comparison(&report);
+    for finding in &findings {
+        println!("  finding: {finding}");
+    }
+    let s = &report.summary;
+    Ok(if s.warnings > 0 || s.failed > 0 {
+        exit_code::CHECKS_FAILED
+    } else if s.perf_regressions > 0 {
+        exit_code::PERF_REGRESSION
+    } else {
+        exit_code::OK
+    })
+}
+
+fn print_comparison(report: &RunReport) {
+    if let Some(c) = report.perf.as_ref().and_then(|p| p.baseline.as_ref()) {
+        println!(
+            "compared with baseline `{}` (max regression {}%):",
+            c.name, c.max_regression_pct
+        );
+        for r in &c.rows {
+            println!(
+                "  {:<24} {:>12.3} -> {:>12.3} ({:+.1}%){}",
+                r.metric,
+                r.baseline,
+                r.current,
+                r.change_pct,
+                if r.regressed { "  REGRESSED" } else { "" }
+            );
+        }
+    }
 }

@@ -33,14 +33,38 @@ pub const FORMAT: &str = "ngsim-load-baseline";
 /// The schema version this build writes and reads.
 pub const VERSION: u32 = 1;
 
-/// A saved baseline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Baseline {
+/// The fields every baseline file starts with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// What kind of baseline: [`FORMAT`] or `ngsim-sync-baseline`.
     pub format: String,
+    /// Schema version, [`VERSION`].
     pub version: u32,
     pub name: String,
     pub created_at: String,
     pub ngsim_version: String,
+}
+
+impl Header {
+    /// A header of this build, created now.
+    pub fn new(format: &str, name: &str) -> Self {
+        Self {
+            format: format.to_owned(),
+            version: VERSION,
+            name: name.to_owned(),
+            created_at: time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            ngsim_version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+/// A saved load baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    #[serde(flatten)]
+    pub header: Header,
     pub spec: LoadSpec,
     /// One entry per repetition.
     pub repetitions: Vec<Figures>,
@@ -50,13 +74,7 @@ impl Baseline {
     /// A baseline of this build from a finished run.
     pub fn new(name: &str, spec: &LoadSpec, repetitions: &[Figures]) -> Self {
         Self {
-            format: FORMAT.to_owned(),
-            version: VERSION,
-            name: name.to_owned(),
-            created_at: time::OffsetDateTime::now_utc()
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
-            ngsim_version: env!("CARGO_PKG_VERSION").to_owned(),
+            header: Header::new(FORMAT, name),
             spec: spec.clone(),
             repetitions: repetitions.to_vec(),
         }
@@ -64,70 +82,17 @@ impl Baseline {
 
     /// `DIR/NAME.json`.
     pub fn path(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
-            || name.starts_with('.')
-        {
-            bail!("baseline name `{name}` must be letters, digits, `-`, `_`, `.` or `@`");
-        }
-        Ok(dir.join(format!("{name}.json")))
+        baseline_path(dir, name)
     }
 
     /// Writes the baseline to `DIR/NAME.json`.
     pub fn save(&self, dir: &Path) -> anyhow::Result<PathBuf> {
-        let path = Self::path(dir, &self.name)?;
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let json = serde_json::to_vec_pretty(self)?;
-        std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(path)
+        save_json(dir, &self.header.name, self)
     }
 
     /// Reads `DIR/NAME.json`, naming the saved baselines when it is missing.
     pub fn load(dir: &Path, name: &str) -> anyhow::Result<Self> {
-        let path = Self::path(dir, name)?;
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut saved: Vec<String> = std::fs::read_dir(dir)
-                    .into_iter()
-                    .flatten()
-                    .flatten()
-                    .filter_map(|e| {
-                        e.file_name()
-                            .to_str()?
-                            .strip_suffix(".json")
-                            .map(str::to_owned)
-                    })
-                    .collect();
-                saved.sort();
-                bail!(
-                    "no baseline `{name}` in {} (saved: {})",
-                    dir.display(),
-                    if saved.is_empty() {
-                        "none; record one with --save-baseline".to_owned()
-                    } else {
-                        saved.join(", ")
-                    }
-                );
-            }
-            Err(e) => return Err(anyhow!("cannot read {}: {e}", path.display())),
-        };
-        let value: serde_json::Value = serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} is not JSON", path.display()))?;
-        if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
-            bail!("{} is not an ngsim load baseline", path.display());
-        }
-        let version = value.get("version").and_then(|v| v.as_u64());
-        if version != Some(u64::from(VERSION)) {
-            bail!(
-                "{} is baseline format version {}, this ngsim reads version {VERSION}; record it again",
-                path.display(),
-                version.map_or_else(|| "?".to_owned(), |v| v.to_string())
-            );
-        }
-        serde_json::from_value(value).with_context(|| format!("{} is malformed", path.display()))
+        load_json(dir, name, FORMAT)
     }
 
     /// Whether `spec` did the same work as this baseline's; the difference if not.
@@ -155,6 +120,79 @@ impl Baseline {
             Err(diffs.join("; "))
         }
     }
+}
+
+/// `DIR/NAME.json`, refusing names that would leave `DIR`.
+pub fn baseline_path(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+        || name.starts_with('.')
+    {
+        bail!("baseline name `{name}` must be letters, digits, `-`, `_`, `.` or `@`");
+    }
+    Ok(dir.join(format!("{name}.json")))
+}
+
+/// Writes any baseline as pretty JSON to `DIR/NAME.json`.
+pub fn save_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> anyhow::Result<PathBuf> {
+    let path = baseline_path(dir, name)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let json = serde_json::to_vec_pretty(value)?;
+    std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+/// Reads a baseline of `format` (and this build's [`VERSION`]) from
+/// `DIR/NAME.json`, naming the saved baselines when it is missing.
+pub fn load_json<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    name: &str,
+    format: &str,
+) -> anyhow::Result<T> {
+    let path = baseline_path(dir, name)?;
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut saved: Vec<String> = std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|e| {
+                    e.file_name()
+                        .to_str()?
+                        .strip_suffix(".json")
+                        .map(str::to_owned)
+                })
+                .collect();
+            saved.sort();
+            bail!(
+                "no baseline `{name}` in {} (saved: {})",
+                dir.display(),
+                if saved.is_empty() {
+                    "none; record one with --save-baseline".to_owned()
+                } else {
+                    saved.join(", ")
+                }
+            );
+        }
+        Err(e) => return Err(anyhow!("cannot read {}: {e}", path.display())),
+    };
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not JSON", path.display()))?;
+    if value.get("format").and_then(|f| f.as_str()) != Some(format) {
+        bail!("{} is not an {format} file", path.display());
+    }
+    let version = value.get("version").and_then(|v| v.as_u64());
+    if version != Some(u64::from(VERSION)) {
+        bail!(
+            "{} is baseline format version {}, this ngsim reads version {VERSION}; record it again",
+            path.display(),
+            version.map_or_else(|| "?".to_owned(), |v| v.to_string())
+        );
+    }
+    serde_json::from_value(value).with_context(|| format!("{} is malformed", path.display()))
 }
 
 /// The comparison thresholds.
@@ -230,7 +268,7 @@ pub fn compare(baseline: &Baseline, current: &[Figures], th: Thresholds) -> Base
         })
         .collect();
     BaselineComparison {
-        name: baseline.name.clone(),
+        name: baseline.header.name.clone(),
         max_regression_pct: th.max_regression_pct,
         rows,
     }

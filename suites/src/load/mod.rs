@@ -18,6 +18,7 @@ pub mod feed;
 pub mod recorder;
 pub mod scenario;
 pub mod spec;
+pub mod sync;
 
 use reports::{
     BaselineComparison, CheckResult, Outcome, PerfReport, RunReport, ScenarioResult, Severity,
