@@ -40,8 +40,7 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Check a system under test against scenario profiles and write reports.
     Run(run::RunArgs),
-    /// Push an HL7 feed at an integration and measure ACK latency and
-    /// throughput, optionally against a saved baseline.
+    /// Load-test an integration's HL7 receiver, or judge its sync, against a baseline.
     Load(Box<load::LoadArgs>),
     /// List, show and validate version profiles.
     #[command(subcommand)]

@@ -52,11 +52,32 @@ fn shipped_scenarios_match_the_json_schema() {
     )
     .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
+    let load_schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("profiles/schema/load-scenario.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let load_validator = jsonschema::validator_for(&load_schema).unwrap();
     for entry in std::fs::read_dir(root.join("profiles/scenarios")).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
         let value: toml::Value = toml::from_str(&text).unwrap();
         let json = serde_json::to_value(value).unwrap();
+        if json.get("load").is_some() {
+            // A load scenario (`ngsim load`): its own schema and loader.
+            let errors: Vec<String> = load_validator
+                .iter_errors(&json)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+            let id = path.file_stem().unwrap().to_str().unwrap();
+            assert!(
+                crate::load::scenario::BUILTIN
+                    .iter()
+                    .any(|(n, t)| *n == id && *t == text),
+                "{id} must be embedded"
+            );
+            continue;
+        }
         let errors: Vec<String> = validator
             .iter_errors(&json)
             .map(|e| e.to_string())
@@ -71,4 +92,8 @@ fn shipped_scenarios_match_the_json_schema() {
     }
     let bad = serde_json::json!({"id": "x", "title": "t", "checks": ["a.b"], "steps": [{"action": "hook"}]});
     assert!(!validator.is_valid(&bad));
+    let both = serde_json::json!({"id": "x", "title": "t", "load": {"rate": 5, "ramp": "1..2", "messages": 3}});
+    assert!(!load_validator.is_valid(&both));
+    let neither = serde_json::json!({"id": "x", "title": "t", "load": {"rate": 5}});
+    assert!(!load_validator.is_valid(&neither));
 }
