@@ -16,7 +16,7 @@ use crate::exit_code;
 use crate::load::baseline::{self, Baseline, Thresholds};
 use crate::load::scenario::LoadScenario;
 use crate::load::sync::{self, SyncBaseline};
-use crate::load::{self, Pacing, StopAfter, spec};
+use crate::load::{self, LoadError, Pacing, StopAfter, spec};
 use crate::manifest::SutManifest;
 
 /// Arguments of `ngsim load`.
@@ -144,7 +144,7 @@ fn resolve(args: &LoadArgs) -> Result<(load::LoadSpec, usize, String, SutInfo), 
         spec.pacing = Pacing::Fixed { rate };
     }
     if let Some(r) = &args.ramp {
-        spec.pacing = spec::parse_ramp(r).map_err(Failure::bad_input)?;
+        spec.pacing = spec::parse_ramp(r).map_err(failure)?;
     }
     if args.closed_loop {
         spec.pacing = Pacing::AsFastAsPossible;
@@ -156,12 +156,12 @@ fn resolve(args: &LoadArgs) -> Result<(load::LoadSpec, usize, String, SutInfo), 
         spec.stop = StopAfter::Duration(d);
     }
     if let Some(m) = &args.mix {
-        spec.mix = spec::parse_mix(m).map_err(Failure::bad_input)?;
+        spec.mix = spec::parse_mix(m).map_err(failure)?;
     }
     if let Some(t) = args.ack_timeout {
         spec.ack_timeout = t;
     }
-    spec.validate().map_err(Failure::bad_input)?;
+    spec.validate().map_err(failure)?;
     let repeat = args
         .repeat
         .or(scenario.as_ref().map(|s| s.load.repeat))
@@ -171,10 +171,17 @@ fn resolve(args: &LoadArgs) -> Result<(load::LoadSpec, usize, String, SutInfo), 
     Ok((spec, repeat, id, sut))
 }
 
+/// A load error as the CLI failure with its exit code.
+fn failure(e: LoadError) -> Failure {
+    match e {
+        LoadError::Invalid(_) => Failure::bad_input(e),
+        LoadError::Infrastructure(_) => Failure::infrastructure(e),
+    }
+}
+
 fn thresholds(args: &LoadArgs) -> Result<Thresholds, Failure> {
     Ok(Thresholds {
-        max_regression_pct: baseline::parse_percent(&args.max_regression)
-            .map_err(Failure::bad_input)?,
+        max_regression_pct: baseline::parse_percent(&args.max_regression).map_err(failure)?,
         latency_floor_ms: args.noise_floor_ms,
     })
 }
@@ -192,7 +199,7 @@ pub(super) fn run(args: LoadArgs) -> Result<u8, Failure> {
         .as_deref()
         .map(|name| Baseline::load(&args.baseline_dir, name))
         .transpose()
-        .map_err(Failure::bad_input)?;
+        .map_err(failure)?;
     if let Some(b) = &base {
         b.comparable_with(&spec).map_err(|diff| {
             Failure::bad_input(anyhow!(
@@ -218,7 +225,7 @@ pub(super) fn run(args: LoadArgs) -> Result<u8, Failure> {
     let figures = runtime.block_on(async {
         let mut all = Vec::with_capacity(repeat);
         for i in 0..repeat {
-            let f = load::feed::run(&spec).await.map_err(Failure::infrastructure)?;
+            let f = load::feed::run(&spec).await.map_err(failure)?;
             println!(
                 "  repetition {}/{repeat}: {} acked of {} sent, {:.0} msg/s, p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms, {} errors",
                 i + 1,
@@ -240,7 +247,7 @@ pub(super) fn run(args: LoadArgs) -> Result<u8, Failure> {
     if let Some(name) = &args.save_baseline {
         let path = Baseline::new(name, &spec, &figures)
             .save(&args.baseline_dir)
-            .map_err(Failure::infrastructure)?;
+            .map_err(failure)?;
         println!("baseline `{name}` saved to {}", path.display());
     }
     let report = load::report(sut, &id, &spec, &figures, comparison, started_at);
@@ -280,8 +287,8 @@ fn run_sync(args: &LoadArgs, journal: &std::path::Path) -> Result<u8, Failure> {
         .as_deref()
         .map(|name| SyncBaseline::load(&args.baseline_dir, name))
         .transpose()
-        .map_err(Failure::bad_input)?;
-    let entries = sync::read_journal(journal).map_err(Failure::bad_input)?;
+        .map_err(failure)?;
+    let entries = sync::read_journal(journal).map_err(failure)?;
     let figures = sync::analyse(entries.iter().filter(|e| e.seq >= args.since_seq), client);
     if figures.requests == 0 {
         return Err(Failure::bad_input(anyhow!(
@@ -314,7 +321,7 @@ fn run_sync(args: &LoadArgs, journal: &std::path::Path) -> Result<u8, Failure> {
     if let Some(name) = &args.save_baseline {
         let path = SyncBaseline::new(name, &figures)
             .save(&args.baseline_dir)
-            .map_err(Failure::infrastructure)?;
+            .map_err(failure)?;
         println!("baseline `{name}` saved to {}", path.display());
     }
     let started_at = time::OffsetDateTime::now_utc()

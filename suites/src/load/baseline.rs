@@ -21,7 +21,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow, bail};
+use super::error::{Result, infra, invalid};
 use reports::{BaselineComparison, BaselineRow};
 use serde::{Deserialize, Serialize};
 
@@ -81,22 +81,22 @@ impl Baseline {
     }
 
     /// `DIR/NAME.json`.
-    pub fn path(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    pub fn path(dir: &Path, name: &str) -> Result<PathBuf> {
         baseline_path(dir, name)
     }
 
     /// Writes the baseline to `DIR/NAME.json`.
-    pub fn save(&self, dir: &Path) -> anyhow::Result<PathBuf> {
+    pub fn save(&self, dir: &Path) -> Result<PathBuf> {
         save_json(dir, &self.header.name, self)
     }
 
     /// Reads `DIR/NAME.json`, naming the saved baselines when it is missing.
-    pub fn load(dir: &Path, name: &str) -> anyhow::Result<Self> {
+    pub fn load(dir: &Path, name: &str) -> Result<Self> {
         load_json(dir, name, FORMAT)
     }
 
     /// Whether `spec` did the same work as this baseline's; the difference if not.
-    pub fn comparable_with(&self, spec: &LoadSpec) -> Result<(), String> {
+    pub fn comparable_with(&self, spec: &LoadSpec) -> std::result::Result<(), String> {
         let b = &self.spec;
         let mut diffs = Vec::new();
         if b.connections != spec.connections {
@@ -123,24 +123,29 @@ impl Baseline {
 }
 
 /// `DIR/NAME.json`, refusing names that would leave `DIR`.
-pub fn baseline_path(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
+pub fn baseline_path(dir: &Path, name: &str) -> Result<PathBuf> {
     if name.is_empty()
         || !name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
         || name.starts_with('.')
     {
-        bail!("baseline name `{name}` must be letters, digits, `-`, `_`, `.` or `@`");
+        return Err(invalid(format!(
+            "baseline name `{name}` must be letters, digits, `-`, `_`, `.` or `@`"
+        )));
     }
     Ok(dir.join(format!("{name}.json")))
 }
 
 /// Writes any baseline as pretty JSON to `DIR/NAME.json`.
-pub fn save_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> anyhow::Result<PathBuf> {
+pub fn save_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<PathBuf> {
     let path = baseline_path(dir, name)?;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let json = serde_json::to_vec_pretty(value)?;
-    std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| infra(format!("cannot create {}: {e}", dir.display())))?;
+    let json = serde_json::to_vec_pretty(value)
+        .map_err(|e| infra(format!("cannot serialise baseline `{name}`: {e}")))?;
+    std::fs::write(&path, json)
+        .map_err(|e| infra(format!("cannot write {}: {e}", path.display())))?;
     Ok(path)
 }
 
@@ -150,7 +155,7 @@ pub fn load_json<T: serde::de::DeserializeOwned>(
     dir: &Path,
     name: &str,
     format: &str,
-) -> anyhow::Result<T> {
+) -> Result<T> {
     let path = baseline_path(dir, name)?;
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
@@ -167,7 +172,7 @@ pub fn load_json<T: serde::de::DeserializeOwned>(
                 })
                 .collect();
             saved.sort();
-            bail!(
+            return Err(invalid(format!(
                 "no baseline `{name}` in {} (saved: {})",
                 dir.display(),
                 if saved.is_empty() {
@@ -175,24 +180,28 @@ pub fn load_json<T: serde::de::DeserializeOwned>(
                 } else {
                     saved.join(", ")
                 }
-            );
+            )));
         }
-        Err(e) => return Err(anyhow!("cannot read {}: {e}", path.display())),
+        Err(e) => return Err(infra(format!("cannot read {}: {e}", path.display()))),
     };
     let value: serde_json::Value = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not JSON", path.display()))?;
+        .map_err(|e| invalid(format!("{} is not JSON: {e}", path.display())))?;
     if value.get("format").and_then(|f| f.as_str()) != Some(format) {
-        bail!("{} is not an {format} file", path.display());
+        return Err(invalid(format!(
+            "{} is not an {format} file",
+            path.display()
+        )));
     }
     let version = value.get("version").and_then(|v| v.as_u64());
     if version != Some(u64::from(VERSION)) {
-        bail!(
+        return Err(invalid(format!(
             "{} is baseline format version {}, this ngsim reads version {VERSION}; record it again",
             path.display(),
             version.map_or_else(|| "?".to_owned(), |v| v.to_string())
-        );
+        )));
     }
-    serde_json::from_value(value).with_context(|| format!("{} is malformed", path.display()))
+    serde_json::from_value(value)
+        .map_err(|e| invalid(format!("{} is malformed: {e}", path.display())))
 }
 
 /// The comparison thresholds.
@@ -214,15 +223,17 @@ impl Default for Thresholds {
 }
 
 /// Parses `10%` or `10` into percent.
-pub fn parse_percent(s: &str) -> anyhow::Result<f64> {
+pub fn parse_percent(s: &str) -> Result<f64> {
     let v: f64 = s
         .trim()
         .trim_end_matches('%')
         .trim()
         .parse()
-        .map_err(|_| anyhow!("`{s}` is not a percentage (e.g. `10%`)"))?;
+        .map_err(|_| invalid(format!("`{s}` is not a percentage (e.g. `10%`)")))?;
     if !(v >= 0.0 && v.is_finite()) {
-        bail!("a percentage must be zero or more, got `{s}`");
+        return Err(invalid(format!(
+            "a percentage must be zero or more, got `{s}`"
+        )));
     }
     Ok(v)
 }

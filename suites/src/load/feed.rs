@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use anyhow::{Context, anyhow};
+use super::error::{Result, infra, invalid};
 use futures::{SinkExt, StreamExt};
 use simulator::hl7::ack::read_ack;
 use simulator::hl7::generators::{Rng, generate, sample_context};
@@ -37,7 +37,7 @@ struct Template {
 
 /// Builds the template pool: `POOL` messages drawn from the mix, in original
 /// acknowledgment mode, with MSH-10 = `LD<run><counter>`.
-fn templates(spec: &LoadSpec, run_tag: &str) -> anyhow::Result<Vec<Template>> {
+fn templates(spec: &LoadSpec, run_tag: &str) -> Result<Vec<Template>> {
     let kinds = spec.weighted_kinds()?;
     let total = kinds.last().map_or(1, |(_, c)| *c);
     let mut rng = Rng::new(spec.seed);
@@ -54,11 +54,13 @@ fn templates(spec: &LoadSpec, run_tag: &str) -> anyhow::Result<Vec<Template>> {
             ctx.control_id = placeholder.clone();
             let mut b = generate(kind, &ctx);
             // Original mode: one ACK per message, as the receiver checks expect.
-            b.set("MSH-15", "").context("MSH-15")?;
-            b.set("MSH-16", "").context("MSH-16")?;
+            b.set("MSH-15", "")
+                .map_err(|e| invalid(format!("MSH-15: {e}")))?;
+            b.set("MSH-16", "")
+                .map_err(|e| invalid(format!("MSH-16: {e}")))?;
             let bytes = b.encode();
             let at = find(&bytes, placeholder.as_bytes())
-                .ok_or_else(|| anyhow!("MSH-10 placeholder missing from a generated message"))?;
+                .ok_or_else(|| invalid("MSH-10 placeholder missing from a generated message"))?;
             Ok(Template {
                 counter_at: at + placeholder.len() - COUNTER_DIGITS,
                 bytes,
@@ -98,14 +100,14 @@ struct Shared {
 }
 
 /// Runs one repetition of the load and returns its figures.
-pub async fn run(spec: &LoadSpec) -> anyhow::Result<Figures> {
+pub async fn run(spec: &LoadSpec) -> Result<Figures> {
     spec.validate()?;
     // Fail fast, with a clear message, when nothing listens.
-    TcpStream::connect(spec.target).await.with_context(|| {
-        format!(
-            "cannot connect to the SUT's MLLP listener at {}",
+    TcpStream::connect(spec.target).await.map_err(|e| {
+        infra(format!(
+            "cannot connect to the SUT's MLLP listener at {}: {e}",
             spec.target
-        )
+        ))
     })?;
     let shared = Arc::new(Shared {
         templates: templates(spec, &run_tag())?,
@@ -118,7 +120,9 @@ pub async fn run(spec: &LoadSpec) -> anyhow::Result<Figures> {
         .collect();
     let mut total = Recorder::default();
     for t in tasks {
-        let r = t.await.context("a load connection task panicked")?;
+        let r = t
+            .await
+            .map_err(|e| infra(format!("a load connection task failed: {e}")))?;
         total.merge(&r);
     }
     Ok(total.figures(shared.start.elapsed()))
@@ -214,7 +218,7 @@ fn control_id_of(bytes: &[u8], counter_at: usize) -> Vec<u8> {
     bytes[start..end].to_vec()
 }
 
-fn judge(frame: &MllpFrame, control_id: &[u8]) -> Result<(), ErrorKind> {
+fn judge(frame: &MllpFrame, control_id: &[u8]) -> std::result::Result<(), ErrorKind> {
     if frame.kind != FrameKind::Message {
         return Err(ErrorKind::Unreadable);
     }

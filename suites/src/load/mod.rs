@@ -14,6 +14,7 @@
 //! - [`scenario`]: load scenario files in `profiles/scenarios/`.
 
 pub mod baseline;
+pub mod error;
 pub mod feed;
 pub mod recorder;
 pub mod scenario;
@@ -25,6 +26,7 @@ use reports::{
     SutInfo, ToolInfo,
 };
 
+pub use error::LoadError;
 pub use recorder::Figures;
 pub use spec::{LoadSpec, Pacing, StopAfter};
 
@@ -32,7 +34,7 @@ pub use spec::{LoadSpec, Pacing, StopAfter};
 pub const NO_ERRORS_CHECK: &str = "load.no-errors";
 
 /// Runs the load `repeat` times (at least once).
-pub async fn run(spec: &LoadSpec, repeat: usize) -> anyhow::Result<Vec<Figures>> {
+pub async fn run(spec: &LoadSpec, repeat: usize) -> error::Result<Vec<Figures>> {
     let mut out = Vec::with_capacity(repeat.max(1));
     for _ in 0..repeat.max(1) {
         out.push(feed::run(spec).await?);

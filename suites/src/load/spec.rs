@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail};
+use super::error::{Result, invalid};
 use serde::{Deserialize, Serialize};
 use simulator::hl7::generators::MessageType;
 
@@ -81,28 +81,36 @@ impl LoadSpec {
     }
 
     /// Checks the spec is runnable.
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub fn validate(&self) -> Result<()> {
         if self.connections == 0 {
-            bail!("connections must be at least 1");
+            return Err(invalid("connections must be at least 1"));
         }
         match self.pacing {
             Pacing::Fixed { rate } if !(rate > 0.0 && rate.is_finite()) => {
-                bail!("rate must be a positive number of messages per second, got {rate}")
+                return Err(invalid(format!(
+                    "rate must be a positive number of messages per second, got {rate}"
+                )));
             }
             Pacing::Ramp { from, to }
                 if !(from >= 0.0 && to > 0.0 && from.is_finite() && to.is_finite()) =>
             {
-                bail!("a ramp needs 0 <= from and 0 < to (messages per second), got {from}..{to}")
+                return Err(invalid(format!(
+                    "a ramp needs 0 <= from and 0 < to (messages per second), got {from}..{to}"
+                )));
             }
             _ => {}
         }
         match self.stop {
-            StopAfter::Messages(0) => bail!("the run must send at least one message"),
-            StopAfter::Duration(d) if d.is_zero() => bail!("the run duration must be positive"),
+            StopAfter::Messages(0) => {
+                return Err(invalid("the run must send at least one message"));
+            }
+            StopAfter::Duration(d) if d.is_zero() => {
+                return Err(invalid("the run duration must be positive"));
+            }
             _ => {}
         }
         if self.mix.is_empty() || self.mix.iter().all(|(_, w)| *w == 0) {
-            bail!("the message mix is empty");
+            return Err(invalid("the message mix is empty"));
         }
         for (t, _) in &self.mix {
             message_type(t)?;
@@ -111,7 +119,7 @@ impl LoadSpec {
     }
 
     /// The mix as generator kinds with cumulative weights, for drawing.
-    pub(crate) fn weighted_kinds(&self) -> anyhow::Result<Vec<(MessageType, u32)>> {
+    pub(crate) fn weighted_kinds(&self) -> Result<Vec<(MessageType, u32)>> {
         let mut total = 0u32;
         let mut out = Vec::with_capacity(self.mix.len());
         for (t, w) in &self.mix {
@@ -120,7 +128,7 @@ impl LoadSpec {
             }
             total = total
                 .checked_add(*w)
-                .ok_or_else(|| anyhow!("mix weights overflow"))?;
+                .ok_or_else(|| invalid("mix weights overflow"))?;
             out.push((message_type(t)?, total));
         }
         Ok(out)
@@ -162,7 +170,7 @@ impl LoadSpec {
 }
 
 /// Parses `ADT^A04` (or `adt-a04`) into a generator kind.
-pub fn message_type(name: &str) -> anyhow::Result<MessageType> {
+pub fn message_type(name: &str) -> Result<MessageType> {
     let normal = name.trim().to_ascii_uppercase().replace(['-', '_'], "^");
     MessageType::ALL
         .into_iter()
@@ -178,15 +186,15 @@ pub fn message_type(name: &str) -> anyhow::Result<MessageType> {
                     format!("{t}^{e}")
                 })
                 .collect();
-            anyhow!(
+            invalid(format!(
                 "unknown message type `{name}` (known: {})",
                 known.join(", ")
-            )
+            ))
         })
 }
 
 /// Parses `ADT^A04=3,SIU^S12=1` (weights default to 1).
-pub fn parse_mix(s: &str) -> anyhow::Result<Vec<(String, u32)>> {
+pub fn parse_mix(s: &str) -> Result<Vec<(String, u32)>> {
     s.split(',')
         .filter(|p| !p.trim().is_empty())
         .map(|part| {
@@ -194,7 +202,9 @@ pub fn parse_mix(s: &str) -> anyhow::Result<Vec<(String, u32)>> {
                 Some((n, w)) => (
                     n.trim(),
                     w.trim().parse::<u32>().map_err(|_| {
-                        anyhow!("mix weight `{w}` in `{part}` is not a whole number")
+                        invalid(format!(
+                            "mix weight `{w}` in `{part}` is not a whole number"
+                        ))
                     })?,
                 ),
                 None => (part.trim(), 1),
@@ -206,14 +216,14 @@ pub fn parse_mix(s: &str) -> anyhow::Result<Vec<(String, u32)>> {
 }
 
 /// Parses `100..2000` (messages per second) into a ramp.
-pub fn parse_ramp(s: &str) -> anyhow::Result<Pacing> {
+pub fn parse_ramp(s: &str) -> Result<Pacing> {
     let (a, b) = s
         .split_once("..")
-        .ok_or_else(|| anyhow!("a ramp is FROM..TO in messages per second, e.g. `100..2000`"))?;
+        .ok_or_else(|| invalid("a ramp is FROM..TO in messages per second, e.g. `100..2000`"))?;
     let num = |v: &str| {
         v.trim()
             .parse::<f64>()
-            .map_err(|_| anyhow!("ramp bound `{v}` is not a number"))
+            .map_err(|_| invalid(format!("ramp bound `{v}` is not a number")))
     };
     Ok(Pacing::Ramp {
         from: num(a)?,

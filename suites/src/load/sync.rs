@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use simulator::journal::{Entry, Surface};
 
 use super::baseline::{self, Header, Thresholds};
+use super::error::{Result, invalid};
 
 /// The `format` field of sync baseline files.
 pub const FORMAT: &str = "ngsim-sync-baseline";
@@ -191,12 +192,12 @@ impl SyncBaseline {
     }
 
     /// Writes `DIR/NAME.json`.
-    pub fn save(&self, dir: &Path) -> anyhow::Result<PathBuf> {
+    pub fn save(&self, dir: &Path) -> Result<PathBuf> {
         baseline::save_json(dir, &self.header.name, self)
     }
 
     /// Reads `DIR/NAME.json`.
-    pub fn load(dir: &Path, name: &str) -> anyhow::Result<Self> {
+    pub fn load(dir: &Path, name: &str) -> Result<Self> {
         baseline::load_json(dir, name, FORMAT)
     }
 }
@@ -235,9 +236,9 @@ pub fn compare(base: &SyncBaseline, current: &SyncFigures, th: Thresholds) -> Ba
 /// Reads a journal file (`ngsim serve --journal FILE`): one JSON entry per
 /// line. A torn last line (the simulator was killed mid-write) is skipped;
 /// any other bad line is an error naming its line number.
-pub fn read_journal(path: &Path) -> anyhow::Result<Vec<Entry>> {
+pub fn read_journal(path: &Path) -> Result<Vec<Entry>> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read journal {}: {e}", path.display()))?;
+        .map_err(|e| invalid(format!("cannot read journal {}: {e}", path.display())))?;
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
@@ -247,7 +248,13 @@ pub fn read_journal(path: &Path) -> anyhow::Result<Vec<Entry>> {
         match serde_json::from_str::<Entry>(line) {
             Ok(e) => out.push(e),
             Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
-            Err(e) => anyhow::bail!("{}:{}: not a journal entry: {e}", path.display(), i + 1),
+            Err(e) => {
+                return Err(invalid(format!(
+                    "{}:{}: not a journal entry: {e}",
+                    path.display(),
+                    i + 1
+                )));
+            }
         }
     }
     Ok(out)
