@@ -21,7 +21,8 @@ use super::render;
 use super::schemas::{self, Body};
 use crate::events::ChangeKind;
 use crate::practice::{
-    CPT, Chart, Coding, Guid, NewCharge, NewEncounter, ObservationCategory, PRACTICE_OFFSET, SNOMED,
+    CPT, Chart, Coding, Guid, ICD10CM, NewCharge, NewCondition, NewEncounter, ObservationCategory,
+    PRACTICE_OFFSET, SNOMED,
 };
 
 /// LOINC of the PHQ-9 panel.
@@ -30,16 +31,6 @@ const PHQ9_LOINC: &str = "44249-1";
 fn chart_of(ctx: &Ctx, pid: &str) -> Result<Chart, ApiError> {
     let i = person_index(ctx, pid)?;
     ctx.state.practice.chart(i).ok_or(ApiError::NotFound(None))
-}
-
-fn writes(ctx: &Ctx, pid: &str) -> super::ChartWrites {
-    ctx.state
-        .enterprise
-        .chart_writes
-        .read()
-        .get(pid)
-        .cloned()
-        .unwrap_or_default()
 }
 
 fn consent(ctx: &Ctx) -> bool {
@@ -67,20 +58,19 @@ pub async fn allergies(
     respond(&ctx, &uri, items, "Allergy")
 }
 
-/// `GET …/chart/problems` (problem-list conditions plus API-created problems).
+/// `GET …/chart/problems` (problem-list conditions, API-created ones included).
 pub async fn problems(
     ctx: Ctx,
     Path(pid): Path<String>,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
     let c = chart_of(&ctx, &pid)?;
-    let mut items: Vec<Value> = c
+    let items = c
         .conditions
         .iter()
         .filter(|x| x.category == "problem-list-item" && render::visible(&x.part2, consent(&ctx)))
         .map(|x| render::condition(x, "problems"))
         .collect();
-    items.extend(writes(&ctx, &pid).problems);
     respond(&ctx, &uri, items, "Problem")
 }
 
@@ -394,21 +384,6 @@ fn created(ctx: &Ctx, location: String, body: Value) -> Response {
     r
 }
 
-/// Keep an Enterprise-only chart write, announce it, and answer it.
-fn store(ctx: &Ctx, c: &Chart, what: &str, id: String, item: Value) -> Response {
-    let pid = &c.patient.id;
-    ctx.state
-        .enterprise
-        .chart_writes
-        .write()
-        .entry(pid.to_string())
-        .or_default()
-        .problems
-        .push(item.clone());
-    publish(ctx, ChangeKind::PatientUpdated, pid, Some(&id));
-    created(ctx, format!("persons/{pid}/chart/{what}/{id}"), item)
-}
-
 /// `POST …/chart/encounters` (GSA-prohibited in the built-in profiles): the
 /// encounter goes to the practice overlay, so FHIR and HL7 see it too.
 pub async fn create_encounter(
@@ -473,7 +448,9 @@ pub async fn create_encounter(
     ))
 }
 
-/// `POST …/chart/problems` (GSA-prohibited in the built-in profiles).
+/// `POST …/chart/problems` (GSA-prohibited in the built-in profiles): the
+/// problem goes to the practice overlay as a `problem-list-item` condition,
+/// so FHIR `Condition` and the outbound HL7 feed (ADT^A08 with DG1) see it too.
 pub async fn create_problem(
     ctx: Ctx,
     Path(pid): Path<String>,
@@ -481,29 +458,56 @@ pub async fn create_problem(
 ) -> Result<Response, ApiError> {
     let c = chart_of(&ctx, &pid)?;
     let m = schemas::validate(Body::ProblemCreate, body)?;
+    let pr = &ctx.state.practice;
     let onset = match s(&m, "OnsetDate") {
-        Some(d) => render::day(parse_day(d)?),
-        None => render::day(ctx.state.practice.as_of()),
+        Some(d) => parse_day(d)?,
+        None => pr.as_of(),
     };
-    let id = uuid::Uuid::new_v4().to_string();
-    let item = json!({
-        "id": id,
-        "personId": pid,
-        "encounterId": s(&m, "EncounterId"),
-        "description": s(&m, "Description"),
-        "icd10Code": s(&m, "Icd10Code"),
-        "snomedConceptId": s(&m, "SnomedConceptId"),
-        "snomedDescription": null,
-        "status": s(&m, "Status").unwrap_or("active"),
-        "verificationStatus": "confirmed",
-        "category": "problem-list-item",
-        "onsetDate": onset,
-        "diagnosisDate": onset,
-        "note": null,
-        "modifyTimestamp": onset,
-        "_links": [render::link(format!("persons/{pid}/chart/problems/{id}"), "GET", "self", "Get this record", "persons/{0}/chart")],
-    });
-    Ok(store(&ctx, &c, "problems", id, item))
+    let encounter_id = match s(&m, "EncounterId") {
+        None => None,
+        Some(e) => Some(
+            c.encounters
+                .iter()
+                .find(|x| x.id.eq_ignore_ascii_case(e))
+                .map(|x| x.id)
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "The request is invalid.\r\nEncounterId does not exist for this person.",
+                    )
+                })?,
+        ),
+    };
+    let description = s(&m, "Description").unwrap_or_default().to_owned();
+    let code = |system, code: &str| Coding {
+        system,
+        code: Cow::Owned(code.to_owned()),
+        display: Cow::Owned(description.clone()),
+    };
+    let snomed = s(&m, "SnomedConceptId").unwrap_or_default();
+    let new = NewCondition {
+        encounter_id,
+        icd10: code(ICD10CM, s(&m, "Icd10Code").unwrap_or_default()),
+        snomed: code(SNOMED, snomed),
+        clinical_status: match s(&m, "Status") {
+            Some("inactive") => "inactive",
+            Some("resolved") => "resolved",
+            _ => "active",
+        },
+        category: "problem-list-item",
+        onset,
+        recorded: pr.as_of(),
+        asserter_id: c.patient.pcp_id,
+        note: None,
+    };
+    let i = c.patient.index;
+    let rec = pr.add_condition(i, new).ok_or(ApiError::NotFound(None))?;
+    let id = rec.id.to_string();
+    publish(&ctx, ChangeKind::PatientUpdated, &pid, Some(&id));
+    Ok(created(
+        &ctx,
+        format!("persons/{pid}/chart/problems/{id}"),
+        render::condition(&rec, "problems"),
+    ))
 }
 
 /// `POST …/chart/charges`: the charge lands PENDING in the holding tank.

@@ -26,7 +26,7 @@ mod master;
 mod persons;
 mod render;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -36,7 +36,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any, get, post, put};
 use parking_lot::RwLock;
-use serde_json::Value;
 
 use crate::faults::FaultKind;
 use crate::journal::Surface;
@@ -52,18 +51,9 @@ pub use session::Session;
 pub struct EnterpriseState {
     /// Issued tokens and EAL codes.
     pub tokens: Tokens,
-    /// Chart records written through the Enterprise API that the practice
-    /// overlay has no slot for (problems), by person id.
-    pub(crate) chart_writes: RwLock<BTreeMap<String, ChartWrites>>,
     appt_index: RwLock<Option<(u64, std::sync::Arc<appointments::Index>)>>,
     /// Fixed-window rate-limit counters: key → (window start, count).
     rate: parking_lot::Mutex<HashMap<String, (tokio::time::Instant, u32)>>,
-}
-
-/// Problems created through the Enterprise API, as rendered JSON.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct ChartWrites {
-    pub problems: Vec<Value>,
 }
 
 impl EnterpriseState {
@@ -71,16 +61,14 @@ impl EnterpriseState {
     pub fn new() -> EnterpriseState {
         EnterpriseState {
             tokens: Tokens::default(),
-            chart_writes: RwLock::new(BTreeMap::new()),
             appt_index: RwLock::new(None),
             rate: parking_lot::Mutex::new(HashMap::new()),
         }
     }
 
-    /// Forget tokens and Enterprise-only chart writes (with a practice reset).
+    /// Forget tokens and cached indexes (with a practice reset).
     pub fn reset(&self) {
         self.tokens.clear();
-        self.chart_writes.write().clear();
         *self.appt_index.write() = None;
         self.rate.lock().clear();
     }
