@@ -322,3 +322,79 @@ async fn part2_records_are_withheld_without_consent() {
         );
     }
 }
+
+/// Every chart list route, for a patient with a full chart and for a Part 2
+/// patient (whose records are withheld from this client): the first three
+/// items and the count of each, pinned so the list code can change shape
+/// without changing a byte of what it answers.
+#[tokio::test]
+async fn chart_lists_snapshot() {
+    let n = Nge::start().await;
+    let (t, s) = n.login().await;
+    let pr = n.practice();
+    let full = n.person_where(|c| {
+        !c.encounters.is_empty()
+            && !c.documents.is_empty()
+            && !c.lab_panels.is_empty()
+            && !c.allergies.is_empty()
+    });
+    let part2 = pr
+        .patient_indices()
+        .find(|i| pr.is_part2(*i) && !pr.canaries_of(*i).is_empty())
+        .and_then(|i| pr.patient(i))
+        .expect("a Part 2 patient")
+        .id
+        .to_string();
+    let mut out = serde_json::Map::new();
+    for pid in [full, part2] {
+        let i = pr.find_patient_by_id(&pid).unwrap();
+        let chart = pr.chart(i).unwrap();
+        // The encounter with the most vitals, so the encounter lists are not empty.
+        let enc = chart
+            .encounters
+            .iter()
+            .max_by_key(|e| {
+                chart
+                    .observations
+                    .iter()
+                    .filter(|o| o.encounter_id == Some(e.id))
+                    .count()
+            })
+            .map(|e| e.id.to_string());
+        let mut routes: Vec<String> = [
+            "allergies",
+            "problems",
+            "diagnoses",
+            "medications",
+            "encounters",
+            "procedures",
+            "immunizations",
+            "lab/results",
+            "documents",
+            "social-history",
+            "charges",
+            "balances",
+            "care-team-members",
+            "care-plan/goals",
+            "devices",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        if let Some(e) = enc {
+            for sub in ["vitals", "diagnoses", "procedures"] {
+                routes.push(format!("encounters/{e}/{sub}"));
+            }
+        }
+        for route in routes {
+            let v = n
+                .get_json(
+                    &format!("/persons/{pid}/chart/{route}?$top=3&$count=true"),
+                    &t,
+                    &s,
+                )
+                .await;
+            out.insert(format!("{pid}/{route}"), v);
+        }
+    }
+    settings().bind(|| insta::assert_json_snapshot!("chart_lists", Value::Object(out)));
+}
