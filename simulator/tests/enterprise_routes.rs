@@ -398,3 +398,52 @@ async fn chart_lists_snapshot() {
     }
     settings().bind(|| insta::assert_json_snapshot!("chart_lists", Value::Object(out)));
 }
+
+/// A runtime profile swap that moves the Enterprise base paths remounts the
+/// API: the old base 404s, the new one serves, and swapping back restores it.
+#[tokio::test]
+async fn base_paths_follow_a_runtime_profile_swap() {
+    let mut n = Nge::start().await;
+    let (t, s) = n.login().await;
+    let base = n.sim.base_url().to_owned();
+    let (http, url) = (n.http.clone(), format!("{base}/_ngsim/profile"));
+    let swap = move |body: serde_json::Value| {
+        let put = http.put(&url).json(&body);
+        async move {
+            let r = put.send().await.unwrap();
+            assert_eq!(r.status(), 200);
+        }
+    };
+    let toml = "name = \"moved\"\ninherits = \"nge-5.9.2\"\n[enterprise]\napi-base = \"/ngsim/moved/api\"\noauth-base = \"/ngsim/moved/oauth\"\n";
+    swap(serde_json::json!({ "toml": toml })).await;
+    assert_eq!(n.get("/core/version", &t, &s).await.status(), 404);
+    let old_token = n
+        .http
+        .post(format!("{}/token", n.oauth))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old_token.status(), 404);
+
+    let (old_api, old_oauth) = (n.api.clone(), n.oauth.clone());
+    n.api = format!("{base}/ngsim/moved/api");
+    n.oauth = format!("{base}/ngsim/moved/oauth");
+    let (t2, s2) = n.login().await;
+    let v = n.get_json("/core/version", &t2, &s2).await;
+    assert_eq!(v["isDbConnectionSuccess"], true);
+    let r = n.get("/master/nothing-here", &t2, &s2).await;
+    assert_eq!(r.status(), 404);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["message"].as_str().unwrap().contains("/ngsim/moved/api/"));
+    // The journal records the new route templates.
+    assert!(n.sim.journal().snapshot().iter().any(|e| {
+        e.http()
+            .is_some_and(|h| h.route == "/ngsim/moved/api/core/version")
+    }));
+
+    swap(serde_json::json!({ "name": "nge-5.9.2" })).await;
+    assert_eq!(n.get("/core/version", &t2, &s2).await.status(), 404);
+    (n.api, n.oauth) = (old_api, old_oauth);
+    assert_eq!(n.get("/core/version", &t, &s).await.status(), 200);
+}

@@ -36,10 +36,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any, get, post, put};
 use parking_lot::RwLock;
+use tower::ServiceExt;
 
 use crate::faults::FaultKind;
 use crate::journal::Surface;
-use crate::server::{AppState, NoteSlot};
+use crate::server::{AppState, NoteSlot, with_journal};
 
 pub use auth::{Authed, Ctx, Grant, GrantKind, Tokens};
 pub use error::ApiError;
@@ -96,20 +97,98 @@ impl Default for EnterpriseState {
     }
 }
 
-/// `{oauth_base}/token` and `{oauth_base}/authorize`, journaled as `oauth`.
-pub fn oauth_router(state: AppState) -> Router {
-    let base = state.profile().enterprise.oauth_base.clone();
+/// The Enterprise API (journaled as `enterprise`) and its OAuth endpoints
+/// (journaled as `oauth`) in front of `next`, at the base paths of the profile
+/// active when each request arrives. A swap through `/_ngsim/profile` or
+/// `/_ngsim/quirks` that moves `api-base` or `oauth-base` remounts the routes
+/// on the first request after it, and the old paths fall through to `next`.
+pub fn surfaces(state: AppState, next: Router) -> Router {
+    let mounted = Arc::new(RwLock::new(Arc::new(Mounted::at(&state))));
+    Router::new()
+        .fallback(move |State(state): State<AppState>, req: Request| {
+            let (mounted, next) = (mounted.clone(), next.clone());
+            async move {
+                let target = Mounted::route(&mounted, &state, req.uri().path());
+                let routed = match target {
+                    Some(surface) => surface.oneshot(req).await,
+                    None => next.oneshot(req).await,
+                };
+                match routed {
+                    Ok(r) => r,
+                    Err(never) => match never {},
+                }
+            }
+        })
+        .with_state(state)
+}
+
+/// The two routers mounted at one pair of base paths.
+struct Mounted {
+    api_base: String,
+    oauth_base: String,
+    api: Router,
+    oauth: Router,
+}
+
+impl Mounted {
+    /// Mount at the active profile's base paths.
+    fn at(state: &AppState) -> Mounted {
+        let p = state.profile();
+        let (api_base, oauth_base) = (&p.enterprise.api_base, &p.enterprise.oauth_base);
+        Mounted {
+            api: with_journal(router(state.clone(), api_base), state, Surface::Enterprise),
+            oauth: with_journal(
+                oauth_router(state.clone(), oauth_base),
+                state,
+                Surface::Oauth,
+            ),
+            api_base: api_base.clone(),
+            oauth_base: oauth_base.clone(),
+        }
+    }
+
+    /// The router for `path` under the active profile, remounting first if
+    /// its base paths moved; `None` when the path is not an Enterprise one.
+    fn route(slot: &RwLock<Arc<Mounted>>, state: &AppState, path: &str) -> Option<Router> {
+        let p = state.profile();
+        let e = &p.enterprise;
+        let is_api = path
+            .strip_prefix(e.api_base.as_str())
+            .is_some_and(|rest| rest.starts_with('/'));
+        let is_oauth = path
+            .strip_prefix(e.oauth_base.as_str())
+            .is_some_and(|rest| rest == "/token" || rest == "/authorize");
+        if !is_api && !is_oauth {
+            return None;
+        }
+        let current = slot.read().clone();
+        let m = if current.api_base == e.api_base && current.oauth_base == e.oauth_base {
+            current
+        } else {
+            let fresh = Arc::new(Mounted::at(state));
+            *slot.write() = fresh.clone();
+            fresh
+        };
+        Some(if is_api {
+            m.api.clone()
+        } else {
+            m.oauth.clone()
+        })
+    }
+}
+
+/// `{oauth_base}/token` and `{oauth_base}/authorize`.
+fn oauth_router(state: AppState, base: &str) -> Router {
     Router::new()
         .route(&format!("{base}/token"), post(auth::token))
         .route(&format!("{base}/authorize"), get(auth::authorize))
         .with_state(state)
 }
 
-/// Every `{api_base}` route, journaled as `enterprise`.
-pub fn router(state: AppState) -> Router {
-    let base = state.profile().enterprise.api_base.clone();
+/// Every `{api_base}` route.
+fn router(state: AppState, base: &str) -> Router {
     let t = Table {
-        base: base.clone(),
+        base: base.to_owned(),
         router: Router::new(),
         allow: HashMap::new(),
     }
