@@ -6,6 +6,7 @@
 //! - [`odata`] and [`envelope`]: `$filter`/`$orderby`/paging and the list envelope.
 //! - [`error`]: NextGen's error shapes.
 //! - [`routes`]: the route-use report built from a journal.
+//! - `quota`: the daily quota (an empty `200` once it is used up).
 //!
 //! Every route renders the shared practice (`AppState::practice`): a person's `id` is the FHIR
 //! `Patient.id`, and accepted writes go to the practice overlay and are
@@ -24,6 +25,7 @@ mod appointments;
 mod chart;
 mod master;
 mod persons;
+mod quota;
 mod render;
 
 use std::collections::HashMap;
@@ -362,6 +364,10 @@ fn router(state: AppState, base: &str) -> Router {
     let allow = Arc::new(t.allow);
     t.router
         .route(&format!("{base}/{{*rest}}"), any(unknown_route))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            quota::layer,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             (state.clone(), allow),
             api_layer,
