@@ -231,49 +231,9 @@ fn router(state: AppState, base: &str) -> Router {
         get(appointments::of_person),
     )
     .at(
-        "/persons/{personId}/chart/allergies",
-        "GET",
-        get(chart::allergies),
-    )
-    .at(
-        "/persons/{personId}/chart/problems",
-        "GET,POST",
-        get(chart::problems).post(chart::create_problem),
-    )
-    .at(
-        "/persons/{personId}/chart/diagnoses",
-        "GET",
-        get(chart::diagnoses),
-    )
-    .at(
-        "/persons/{personId}/chart/medications",
-        "GET",
-        get(chart::medications),
-    )
-    .at(
-        "/persons/{personId}/chart/encounters",
-        "GET,POST",
-        get(chart::encounters).post(chart::create_encounter),
-    )
-    .at(
         "/persons/{personId}/chart/encounters/{encounterId}",
         "GET",
         get(chart::encounter),
-    )
-    .at(
-        "/persons/{personId}/chart/encounters/{encounterId}/vitals",
-        "GET",
-        get(chart::encounter_vitals),
-    )
-    .at(
-        "/persons/{personId}/chart/encounters/{encounterId}/diagnoses",
-        "GET",
-        get(chart::encounter_diagnoses),
-    )
-    .at(
-        "/persons/{personId}/chart/encounters/{encounterId}/procedures",
-        "GET",
-        get(chart::encounter_procedures),
     )
     .at(
         "/persons/{personId}/chart/encounters/{encounterId}/screening-tools/phq9",
@@ -281,59 +241,9 @@ fn router(state: AppState, base: &str) -> Router {
         get(chart::phq9),
     )
     .at(
-        "/persons/{personId}/chart/procedures",
-        "GET",
-        get(chart::procedures),
-    )
-    .at(
-        "/persons/{personId}/chart/immunizations",
-        "GET",
-        get(chart::immunizations),
-    )
-    .at(
-        "/persons/{personId}/chart/lab/results",
-        "GET",
-        get(chart::lab_results),
-    )
-    .at(
-        "/persons/{personId}/chart/documents",
-        "GET",
-        get(chart::documents),
-    )
-    .at(
         "/persons/{personId}/chart/documents/{documentId}/plain-text",
         "GET",
         get(chart::document_text),
-    )
-    .at(
-        "/persons/{personId}/chart/social-history",
-        "GET",
-        get(chart::social_history),
-    )
-    .at(
-        "/persons/{personId}/chart/charges",
-        "GET,POST",
-        get(chart::charges).post(chart::create_charge),
-    )
-    .at(
-        "/persons/{personId}/chart/care-team-members",
-        "GET",
-        get(chart::care_team_members),
-    )
-    .at(
-        "/persons/{personId}/chart/care-plan/goals",
-        "GET",
-        get(chart::goals),
-    )
-    .at(
-        "/persons/{personId}/chart/devices",
-        "GET",
-        get(chart::devices),
-    )
-    .at(
-        "/persons/{personId}/chart/balances",
-        "GET",
-        get(chart::balances),
     )
     .at(
         "/appointments",
@@ -361,6 +271,7 @@ fn router(state: AppState, base: &str) -> Router {
         "POST",
         post(appointments::reschedule),
     );
+    let t = chart::list_routes().fold(t, |t, (path, methods, mr)| t.at(&path, methods, mr));
     let allow = Arc::new(t.allow);
     t.router
         .route(&format!("{base}/{{*rest}}"), any(unknown_route))
