@@ -447,3 +447,50 @@ async fn base_paths_follow_a_runtime_profile_swap() {
     (n.api, n.oauth) = (old_api, old_oauth);
     assert_eq!(n.get("/core/version", &t, &s).await.status(), 200);
 }
+
+/// The table-driven chart lists keep NextGen's 405 (with `Allow`) and their
+/// id checks: a bad encounter GUID is 400, an unknown encounter 404.
+#[tokio::test]
+async fn chart_lists_answer_wrong_methods_and_bad_ids() {
+    let n = Nge::start().await;
+    let (t, s) = n.login().await;
+    let pid = n.person_where(|c| !c.encounters.is_empty());
+    for (method, route, allow) in [
+        (reqwest::Method::DELETE, "problems", "GET,POST"),
+        (reqwest::Method::PUT, "charges", "GET,POST"),
+        (reqwest::Method::POST, "allergies", "GET"),
+        (reqwest::Method::PATCH, "care-plan/goals", "GET"),
+    ] {
+        let r = n
+            .call(
+                method,
+                &format!("/persons/{pid}/chart/{route}"),
+                Some((&t, Some(&s))),
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 405, "{route}");
+        assert_eq!(r.headers()["allow"], allow, "{route}");
+        let v: Value = r.json().await.unwrap();
+        assert!(v["message"].is_string(), "{route}: {v}");
+    }
+    let r = n
+        .get(
+            &format!("/persons/{pid}/chart/encounters/enc-1/vitals"),
+            &t,
+            &s,
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    for sub in ["vitals", "diagnoses", "procedures"] {
+        let r = n
+            .get(
+                &format!("/persons/{pid}/chart/encounters/{unknown}/{sub}"),
+                &t,
+                &s,
+            )
+            .await;
+        assert_eq!(r.status(), 404, "{sub}");
+    }
+}
