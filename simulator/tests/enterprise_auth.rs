@@ -244,3 +244,50 @@ async fn rate_limit_per_client_on_tokio_clock() {
     tokio::time::advance(std::time::Duration::from_secs(60)).await;
     assert_eq!(n.get("/master/locations", &t, &s).await.status(), 200);
 }
+
+/// Past `daily-quota`, NextGen answers `200` with an empty body (nextgen.md
+/// §1.7); the count is per client and starts again a day later.
+#[tokio::test]
+async fn daily_quota_answers_an_empty_200_until_the_next_day() {
+    let n = Nge::start_with("nge-5.9.2", |p| p.enterprise.daily_quota = Some(3)).await;
+    let (t, s) = n.login().await; // login-defaults is call 1
+    let v = n.get_json("/master/locations", &t, &s).await;
+    assert!(!v["items"].as_array().unwrap().is_empty());
+    assert_eq!(n.get("/master/locations", &t, &s).await.status(), 200);
+    let r = n.get("/master/locations", &t, &s).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "", "an empty payload, not a 429");
+    // A call without a valid token gets its 401 (and is not counted).
+    assert_eq!(
+        n.call(
+            Method::GET,
+            "/master/locations",
+            Some(("nope", Some(&s))),
+            None
+        )
+        .await
+        .status(),
+        401
+    );
+    let noted = n.sim.journal().snapshot().iter().any(|e| {
+        e.http()
+            .is_some_and(|h| h.notes.iter().any(|x| x.k == "daily-quota"))
+    });
+    assert!(noted, "the journal names the exhausted quota");
+    tokio::time::pause();
+    tokio::time::advance(std::time::Duration::from_secs(24 * 3600)).await;
+    // The GSA token expired meanwhile (1 h); a new one, and the day is fresh.
+    let t = n.token().await;
+    let v = n.get_json("/master/locations", &t, &s).await;
+    assert!(!v["items"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn no_daily_quota_in_the_built_in_profiles() {
+    for name in ["nge-5.9.0", "nge-5.9.2", "nge-office"] {
+        let p = simulator::profile::ProfileLoader::default()
+            .load(name)
+            .unwrap();
+        assert_eq!(p.enterprise.daily_quota, None, "{name}");
+    }
+}

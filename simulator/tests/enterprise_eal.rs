@@ -3,54 +3,11 @@
 
 mod enterprise_support;
 
-use enterprise_support::{CLIENT_ID, Nge, SECRET};
+use enterprise_support::{CLIENT_ID, Nge};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-const REDIRECT: &str = "http://127.0.0.1:9/cb";
-
-async fn exchange(n: &Nge, code: &str) -> reqwest::Response {
-    n.http
-        .post(format!("{}/token", n.oauth))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", CLIENT_ID),
-            ("client_secret", SECRET),
-        ])
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn eal_token(n: &Nge) -> String {
-    let r = n
-        .http
-        .get(format!("{}/authorize", n.oauth))
-        .query(&[
-            ("response_type", "code"),
-            ("client_id", CLIENT_ID),
-            ("redirect_uri", REDIRECT),
-            ("state", "xyz"),
-            ("user", "4242"),
-            ("launch", "pic-launch"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 302);
-    let loc = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
-    assert!(loc.as_str().starts_with(REDIRECT));
-    let q: std::collections::HashMap<_, _> = loc.query_pairs().into_owned().collect();
-    assert_eq!(q["state"], "xyz");
-    let r = exchange(n, &q["code"]).await;
-    assert_eq!(r.status(), 200);
-    let v: Value = r.json().await.unwrap();
-    // A code is single-use.
-    assert_eq!(exchange(n, &q["code"]).await.status(), 400);
-    v["access_token"].as_str().unwrap().to_owned()
-}
+const REDIRECT: &str = enterprise_support::EAL_REDIRECT;
 
 fn encounter_body(n: &Nge) -> Value {
     let p = n.practice();
@@ -91,7 +48,7 @@ async fn eal_token_carries_practice_context_and_unlocks_prohibited_routes() {
     assert_eq!(r.status(), 403);
 
     // EAL: no x-ng-sessionid needed, and the prohibited writes are allowed.
-    let eal = eal_token(&n).await;
+    let eal = n.eal_token().await;
     let r = n
         .call(
             Method::GET,
@@ -176,7 +133,7 @@ async fn no_eal_on_5_9_0() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
-    let r = exchange(&n, "anything").await;
+    let r = n.eal_exchange("anything").await;
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"], "unsupported_grant_type");

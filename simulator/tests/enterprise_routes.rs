@@ -322,3 +322,175 @@ async fn part2_records_are_withheld_without_consent() {
         );
     }
 }
+
+/// Every chart list route, for a patient with a full chart and for a Part 2
+/// patient (whose records are withheld from this client): the first three
+/// items and the count of each, pinned so the list code can change shape
+/// without changing a byte of what it answers.
+#[tokio::test]
+async fn chart_lists_snapshot() {
+    let n = Nge::start().await;
+    let (t, s) = n.login().await;
+    let pr = n.practice();
+    let full = n.person_where(|c| {
+        !c.encounters.is_empty()
+            && !c.documents.is_empty()
+            && !c.lab_panels.is_empty()
+            && !c.allergies.is_empty()
+    });
+    let part2 = pr
+        .patient_indices()
+        .find(|i| pr.is_part2(*i) && !pr.canaries_of(*i).is_empty())
+        .and_then(|i| pr.patient(i))
+        .expect("a Part 2 patient")
+        .id
+        .to_string();
+    let mut out = serde_json::Map::new();
+    for pid in [full, part2] {
+        let i = pr.find_patient_by_id(&pid).unwrap();
+        let chart = pr.chart(i).unwrap();
+        // The encounter with the most vitals, so the encounter lists are not empty.
+        let enc = chart
+            .encounters
+            .iter()
+            .max_by_key(|e| {
+                chart
+                    .observations
+                    .iter()
+                    .filter(|o| o.encounter_id == Some(e.id))
+                    .count()
+            })
+            .map(|e| e.id.to_string());
+        let mut routes: Vec<String> = [
+            "allergies",
+            "problems",
+            "diagnoses",
+            "medications",
+            "encounters",
+            "procedures",
+            "immunizations",
+            "lab/results",
+            "documents",
+            "social-history",
+            "charges",
+            "balances",
+            "care-team-members",
+            "care-plan/goals",
+            "devices",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        if let Some(e) = enc {
+            for sub in ["vitals", "diagnoses", "procedures"] {
+                routes.push(format!("encounters/{e}/{sub}"));
+            }
+        }
+        for route in routes {
+            let v = n
+                .get_json(
+                    &format!("/persons/{pid}/chart/{route}?$top=3&$count=true"),
+                    &t,
+                    &s,
+                )
+                .await;
+            out.insert(format!("{pid}/{route}"), v);
+        }
+    }
+    settings().bind(|| insta::assert_json_snapshot!("chart_lists", Value::Object(out)));
+}
+
+/// A runtime profile swap that moves the Enterprise base paths remounts the
+/// API: the old base 404s, the new one serves, and swapping back restores it.
+#[tokio::test]
+async fn base_paths_follow_a_runtime_profile_swap() {
+    let mut n = Nge::start().await;
+    let (t, s) = n.login().await;
+    let base = n.sim.base_url().to_owned();
+    let (http, url) = (n.http.clone(), format!("{base}/_ngsim/profile"));
+    let swap = move |body: serde_json::Value| {
+        let put = http.put(&url).json(&body);
+        async move {
+            let r = put.send().await.unwrap();
+            assert_eq!(r.status(), 200);
+        }
+    };
+    let toml = "name = \"moved\"\ninherits = \"nge-5.9.2\"\n[enterprise]\napi-base = \"/ngsim/moved/api\"\noauth-base = \"/ngsim/moved/oauth\"\n";
+    swap(serde_json::json!({ "toml": toml })).await;
+    assert_eq!(n.get("/core/version", &t, &s).await.status(), 404);
+    let old_token = n
+        .http
+        .post(format!("{}/token", n.oauth))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old_token.status(), 404);
+
+    let (old_api, old_oauth) = (n.api.clone(), n.oauth.clone());
+    n.api = format!("{base}/ngsim/moved/api");
+    n.oauth = format!("{base}/ngsim/moved/oauth");
+    let (t2, s2) = n.login().await;
+    let v = n.get_json("/core/version", &t2, &s2).await;
+    assert_eq!(v["isDbConnectionSuccess"], true);
+    let r = n.get("/master/nothing-here", &t2, &s2).await;
+    assert_eq!(r.status(), 404);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["message"].as_str().unwrap().contains("/ngsim/moved/api/"));
+    // The journal records the new route templates.
+    assert!(n.sim.journal().snapshot().iter().any(|e| {
+        e.http()
+            .is_some_and(|h| h.route == "/ngsim/moved/api/core/version")
+    }));
+
+    swap(serde_json::json!({ "name": "nge-5.9.2" })).await;
+    assert_eq!(n.get("/core/version", &t2, &s2).await.status(), 404);
+    (n.api, n.oauth) = (old_api, old_oauth);
+    assert_eq!(n.get("/core/version", &t, &s).await.status(), 200);
+}
+
+/// The table-driven chart lists keep NextGen's 405 (with `Allow`) and their
+/// id checks: a bad encounter GUID is 400, an unknown encounter 404.
+#[tokio::test]
+async fn chart_lists_answer_wrong_methods_and_bad_ids() {
+    let n = Nge::start().await;
+    let (t, s) = n.login().await;
+    let pid = n.person_where(|c| !c.encounters.is_empty());
+    for (method, route, allow) in [
+        (reqwest::Method::DELETE, "problems", "GET,POST"),
+        (reqwest::Method::PUT, "charges", "GET,POST"),
+        (reqwest::Method::POST, "allergies", "GET"),
+        (reqwest::Method::PATCH, "care-plan/goals", "GET"),
+    ] {
+        let r = n
+            .call(
+                method,
+                &format!("/persons/{pid}/chart/{route}"),
+                Some((&t, Some(&s))),
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 405, "{route}");
+        assert_eq!(r.headers()["allow"], allow, "{route}");
+        let v: Value = r.json().await.unwrap();
+        assert!(v["message"].is_string(), "{route}: {v}");
+    }
+    let r = n
+        .get(
+            &format!("/persons/{pid}/chart/encounters/enc-1/vitals"),
+            &t,
+            &s,
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    for sub in ["vitals", "diagnoses", "procedures"] {
+        let r = n
+            .get(
+                &format!("/persons/{pid}/chart/encounters/{unknown}/{sub}"),
+                &t,
+                &s,
+            )
+            .await;
+        assert_eq!(r.status(), 404, "{sub}");
+    }
+}

@@ -2,6 +2,22 @@
 //! `GET {oauth_base}/authorize` (EAL, headless auto-approve), and the
 //! extractors data routes use ([`Authed`], [`Ctx`]).
 //!
+//! # EAL is an invented stand-in
+//!
+//! Known (nextgen.md §1.2, §1.4): EAL exists, needs the user's "Allow API
+//! Access" right, is reached only from a launched application, and gives more
+//! access than GSA. Inferred there, not seen: that the user token comes from
+//! `nge-oauth/authorize` and carries practice context. Not public: the launch
+//! payload, the token exchange, the token format and lifetime, and what
+//! changed in 5.9.2 (the profiles' `eal = true` from 5.9.2 on is ngsim's
+//! assumption). ngsim models EAL on the OAuth
+//! 2.0 authorization-code grant (RFC 6749 §4.1): `GET {oauth_base}/authorize`
+//! approves at once and redirects with a single-use code, which the GSA
+//! account's credentials exchange at `{oauth_base}/token` for an opaque token
+//! that carries the practice context (so no `x-ng-sessionid`), and that is
+//! allowed the profile's GSA-prohibited routes. Nothing here claims to be
+//! NextGen's wire format.
+//!
 //! OAuth errors (RFC 6749 §5.2 JSON, `Cache-Control: no-store`):
 //! - missing `grant_type`, `client_id`, `client_secret` or `site_id`, or a
 //!   missing/unknown `code`: 400 `invalid_request` / `invalid_grant`;

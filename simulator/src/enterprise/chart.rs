@@ -1,15 +1,20 @@
 //! `/persons/{personId}/chart/…`: the USCDI chart reads, and the encounter,
 //! problem and charge writes.
 //!
+//! Every list route is one row of [`LISTS`] (its path, type name and a
+//! projection of the chart), served by one handler.
+//!
 //! Part 2 records are left out unless the client's account carries Part 2
 //! consent and the patient's consent is granted.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::Path;
 use axum::http::{HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
 use serde_json::{Map, Value, json};
 
 use super::Ctx;
@@ -21,8 +26,10 @@ use super::render;
 use super::schemas::{self, Body};
 use crate::events::ChangeKind;
 use crate::practice::{
-    CPT, Chart, Coding, Guid, NewCharge, NewEncounter, ObservationCategory, PRACTICE_OFFSET, SNOMED,
+    CPT, Chart, Coding, Guid, ICD10CM, NewCharge, NewCondition, NewEncounter, ObservationCategory,
+    PRACTICE_OFFSET, SNOMED,
 };
+use crate::server::AppState;
 
 /// LOINC of the PHQ-9 panel.
 const PHQ9_LOINC: &str = "44249-1";
@@ -32,88 +39,351 @@ fn chart_of(ctx: &Ctx, pid: &str) -> Result<Chart, ApiError> {
     ctx.state.practice.chart(i).ok_or(ApiError::NotFound(None))
 }
 
-fn writes(ctx: &Ctx, pid: &str) -> super::ChartWrites {
-    ctx.state
-        .enterprise
-        .chart_writes
-        .read()
-        .get(pid)
-        .cloned()
-        .unwrap_or_default()
-}
-
 fn consent(ctx: &Ctx) -> bool {
     ctx.grant.part2_consent
 }
 
-fn respond(
-    ctx: &Ctx,
-    uri: &Uri,
-    items: Vec<Value>,
-    type_name: &str,
-) -> Result<Json<Value>, ApiError> {
-    let q = ListQuery::from_uri(uri)?;
-    page_list(ctx, uri, &q, items, type_name)
+/// A chart list route's view of one request.
+struct Scope<'a> {
+    ctx: &'a Ctx,
+    chart: &'a Chart,
+    /// `{personId}` as given.
+    pid: &'a str,
+    /// `{encounterId}`, on the encounter-scoped lists (checked to exist).
+    eid: Option<&'a str>,
 }
 
-/// `GET …/chart/allergies`.
-pub async fn allergies(
-    ctx: Ctx,
-    Path(pid): Path<String>,
-    uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    let c = chart_of(&ctx, &pid)?;
-    let items = c.allergies.iter().map(render::allergy).collect();
-    respond(&ctx, &uri, items, "Allergy")
+impl Scope<'_> {
+    fn consent(&self) -> bool {
+        consent(self.ctx)
+    }
+
+    fn in_encounter(&self, e: Option<&Guid>) -> bool {
+        e.map(|g| g.as_str()) == self.eid
+    }
 }
 
-/// `GET …/chart/problems` (problem-list conditions plus API-created problems).
-pub async fn problems(
-    ctx: Ctx,
-    Path(pid): Path<String>,
-    uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    let c = chart_of(&ctx, &pid)?;
-    let mut items: Vec<Value> = c
-        .conditions
-        .iter()
-        .filter(|x| x.category == "problem-list-item" && render::visible(&x.part2, consent(&ctx)))
-        .map(|x| render::condition(x, "problems"))
-        .collect();
-    items.extend(writes(&ctx, &pid).problems);
-    respond(&ctx, &uri, items, "Problem")
+/// One chart list: `GET /persons/{personId}/chart/{path}`.
+pub(super) struct ChartList {
+    path: &'static str,
+    /// The item type named in the leaked `nextPageLink` paging.
+    type_name: &'static str,
+    project: fn(&Scope<'_>) -> Vec<Value>,
+    /// The POST on the same path, if any.
+    create: Option<fn(MethodRouter<AppState>) -> MethodRouter<AppState>>,
 }
 
-/// `GET …/chart/diagnoses`.
-pub async fn diagnoses(
-    ctx: Ctx,
-    Path(pid): Path<String>,
-    uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    let c = chart_of(&ctx, &pid)?;
-    let items = c
-        .conditions
-        .iter()
-        .filter(|x| render::visible(&x.part2, consent(&ctx)))
-        .map(|x| render::condition(x, "diagnoses"))
-        .collect();
-    respond(&ctx, &uri, items, "Diagnosis")
+/// Every chart list route.
+const LISTS: &[ChartList] = &[
+    ChartList {
+        path: "allergies",
+        type_name: "Allergy",
+        project: |s| s.chart.allergies.iter().map(render::allergy).collect(),
+        create: None,
+    },
+    ChartList {
+        path: "problems",
+        type_name: "Problem",
+        project: |s| {
+            s.chart
+                .conditions
+                .iter()
+                .filter(|x| {
+                    x.category == "problem-list-item" && render::visible(&x.part2, s.consent())
+                })
+                .map(|x| render::condition(x, "problems"))
+                .collect()
+        },
+        create: Some(|m| m.post(create_problem)),
+    },
+    ChartList {
+        path: "diagnoses",
+        type_name: "Diagnosis",
+        project: |s| {
+            s.chart
+                .conditions
+                .iter()
+                .filter(|x| render::visible(&x.part2, s.consent()))
+                .map(|x| render::condition(x, "diagnoses"))
+                .collect()
+        },
+        create: None,
+    },
+    ChartList {
+        path: "medications",
+        type_name: "Medication",
+        project: |s| {
+            s.chart
+                .medications
+                .iter()
+                .filter(|x| render::visible(&x.part2, s.consent()))
+                .map(render::medication)
+                .collect()
+        },
+        create: None,
+    },
+    ChartList {
+        path: "encounters",
+        type_name: "Encounter",
+        project: |s| encounter_items(s.ctx, s.chart),
+        create: Some(|m| m.post(create_encounter)),
+    },
+    ChartList {
+        path: "encounters/{encounterId}/vitals",
+        type_name: "Vital",
+        project: |s| {
+            s.chart
+                .observations
+                .iter()
+                .filter(|o| {
+                    o.category == ObservationCategory::VitalSigns
+                        && s.in_encounter(o.encounter_id.as_ref())
+                })
+                .map(render::observation)
+                .collect()
+        },
+        create: None,
+    },
+    ChartList {
+        path: "encounters/{encounterId}/diagnoses",
+        type_name: "Diagnosis",
+        project: |s| {
+            s.chart
+                .conditions
+                .iter()
+                .filter(|x| {
+                    s.in_encounter(x.encounter_id.as_ref())
+                        && render::visible(&x.part2, s.consent())
+                })
+                .map(|x| render::condition(x, "diagnoses"))
+                .collect()
+        },
+        create: None,
+    },
+    ChartList {
+        path: "encounters/{encounterId}/procedures",
+        type_name: "Procedure",
+        project: |s| {
+            s.chart
+                .procedures
+                .iter()
+                .filter(|x| s.in_encounter(x.encounter_id.as_ref()))
+                .map(render::procedure)
+                .collect()
+        },
+        create: None,
+    },
+    ChartList {
+        path: "procedures",
+        type_name: "Procedure",
+        project: |s| s.chart.procedures.iter().map(render::procedure).collect(),
+        create: None,
+    },
+    ChartList {
+        path: "immunizations",
+        type_name: "Immunization",
+        project: |s| {
+            s.chart
+                .immunizations
+                .iter()
+                .map(render::immunization)
+                .collect()
+        },
+        create: None,
+    },
+    ChartList {
+        // One item per panel, with its results.
+        path: "lab/results",
+        type_name: "LabResult",
+        project: |s| {
+            let c = s.chart;
+            c.lab_panels
+                .iter()
+                .filter(|p| render::visible(&p.part2, s.consent()))
+                .map(|p| {
+                    let results: Vec<_> = c
+                        .observations
+                        .iter()
+                        .filter(|o| o.panel_id.as_deref() == Some(&p.id))
+                        .collect();
+                    render::lab_result(p, &results)
+                })
+                .collect()
+        },
+        create: None,
+    },
+    ChartList {
+        path: "documents",
+        type_name: "Document",
+        project: |s| {
+            s.chart
+                .documents
+                .iter()
+                .filter(|d| render::visible(&d.part2, s.consent()))
+                .map(render::document)
+                .collect()
+        },
+        create: None,
+    },
+    ChartList {
+        path: "social-history",
+        type_name: "SocialHistory",
+        project: |s| {
+            s.chart
+                .observations
+                .iter()
+                .filter(|o| {
+                    o.category == ObservationCategory::SocialHistory
+                        && render::visible(&o.part2, s.consent())
+                })
+                .map(render::observation)
+                .collect()
+        },
+        create: None,
+    },
+    ChartList {
+        // Posted and pending.
+        path: "charges",
+        type_name: "Charge",
+        project: |s| s.chart.charges.iter().map(render::charge).collect(),
+        create: Some(|m| m.post(create_charge)),
+    },
+    ChartList {
+        // One item with the account totals.
+        path: "balances",
+        type_name: "Balance",
+        project: |s| {
+            let b = &s.chart.balance;
+            vec![json!({
+                "personId": s.pid,
+                "practiceId": s.chart.patient.practice_id,
+                "chargesTotal": render::money(b.charges_cents),
+                "paymentsTotal": render::money(b.payments_cents),
+                "adjustmentsTotal": render::money(b.adjustments_cents),
+                "balance": render::money(b.balance_cents),
+            })]
+        },
+        create: None,
+    },
+    ChartList {
+        // One item per member of each care team.
+        path: "care-team-members",
+        type_name: "CareTeamMember",
+        project: |s| {
+            let pr = &s.ctx.state.practice;
+            s.chart
+                .care_team
+                .iter()
+                .flat_map(|team| {
+                    team.members.iter().map(move |m| {
+                        let d = pr.practitioner(m.practitioner_id.as_str());
+                        json!({
+                            "id": m.practitioner_id,
+                            "careTeamId": team.id,
+                            "careTeamName": team.name,
+                            "personId": team.patient_id,
+                            "providerId": m.practitioner_id,
+                            "firstName": d.map(|d| d.given),
+                            "lastName": d.map(|d| d.family),
+                            "npi": d.map(|d| d.npi.clone()),
+                            "role": m.role.display,
+                            "roleCode": m.role.code,
+                            "status": team.status,
+                            "modifyTimestamp": render::ts(team.last_updated),
+                        })
+                    })
+                })
+                .collect()
+        },
+        create: None,
+    },
+    ChartList {
+        path: "care-plan/goals",
+        type_name: "Goal",
+        project: |s| {
+            s.chart
+                .goals
+                .iter()
+                .map(|g| {
+                    json!({
+                        "id": g.id,
+                        "personId": g.patient_id,
+                        "description": g.description,
+                        "status": g.lifecycle_status,
+                        "startDate": render::day(g.start),
+                        "targetDate": g.due.map(render::day),
+                        "problemId": g.addresses_condition_id,
+                        "modifyTimestamp": render::ts(g.last_updated),
+                    })
+                })
+                .collect()
+        },
+        create: None,
+    },
+    ChartList {
+        // Implantable devices, UDI.
+        path: "devices",
+        type_name: "Device",
+        project: |s| {
+            s.chart
+                .devices
+                .iter()
+                .map(|d| {
+                    json!({
+                        "id": d.id,
+                        "personId": d.patient_id,
+                        "description": d.device_type.display,
+                        "snomedConceptId": d.device_type.code,
+                        "udi": d.udi,
+                        "status": d.status,
+                        "modifyTimestamp": render::ts(d.last_updated),
+                    })
+                })
+                .collect()
+        },
+        create: None,
+    },
+];
+
+/// The chart list routes as `(path, allowed methods, method router)`.
+pub(super) fn list_routes() -> impl Iterator<Item = (String, &'static str, MethodRouter<AppState>)>
+{
+    LISTS.iter().map(|l| {
+        let path = format!("/persons/{{personId}}/chart/{}", l.path);
+        let read = get(
+            move |ctx: Ctx, Path(params): Path<HashMap<String, String>>, uri: Uri| {
+                list(l, ctx, params, uri)
+            },
+        );
+        match l.create {
+            Some(create) => (path, "GET,POST", create(read)),
+            None => (path, "GET", read),
+        }
+    })
 }
 
-/// `GET …/chart/medications`.
-pub async fn medications(
+/// `GET …/chart/{list}`: the person's chart (and encounter, when the route
+/// has one) projected by the list's row, then paged.
+async fn list(
+    l: &'static ChartList,
     ctx: Ctx,
-    Path(pid): Path<String>,
+    params: HashMap<String, String>,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    let c = chart_of(&ctx, &pid)?;
-    let items = c
-        .medications
-        .iter()
-        .filter(|x| render::visible(&x.part2, consent(&ctx)))
-        .map(render::medication)
-        .collect();
-    respond(&ctx, &uri, items, "Medication")
+    let pid = params.get("personId").map_or("", String::as_str);
+    let eid = params.get("encounterId").map(String::as_str);
+    let chart = match eid {
+        Some(eid) => encounter_of(&ctx, pid, eid)?.0,
+        None => chart_of(&ctx, pid)?,
+    };
+    let items = (l.project)(&Scope {
+        ctx: &ctx,
+        chart: &chart,
+        pid,
+        eid,
+    });
+    let q = ListQuery::from_uri(&uri)?;
+    page_list(&ctx, &uri, &q, items, l.type_name)
 }
 
 fn encounter_items(ctx: &Ctx, c: &Chart) -> Vec<Value> {
@@ -123,17 +393,6 @@ fn encounter_items(ctx: &Ctx, c: &Chart) -> Vec<Value> {
         .filter(|x| render::visible(&x.part2, consent(ctx)))
         .map(|e| render::encounter(e, pr))
         .collect()
-}
-
-/// `GET …/chart/encounters`.
-pub async fn encounters(
-    ctx: Ctx,
-    Path(pid): Path<String>,
-    uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    let c = chart_of(&ctx, &pid)?;
-    let items = encounter_items(&ctx, &c);
-    respond(&ctx, &uri, items, "Encounter")
 }
 
 /// The chart and the encounter `{encounterId}` of `{personId}`.
@@ -161,58 +420,6 @@ pub async fn encounter(
     let (_, e) = encounter_of(&ctx, &pid, &eid)?;
     ctx.slot.with(|n| n.resource_ids.push(eid.clone()));
     Ok(Json(e))
-}
-
-/// `GET …/chart/encounters/{encounterId}/vitals`.
-pub async fn encounter_vitals(
-    ctx: Ctx,
-    Path((pid, eid)): Path<(String, String)>,
-    uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    let (c, _) = encounter_of(&ctx, &pid, &eid)?;
-    let items = c
-        .observations
-        .iter()
-        .filter(|o| {
-            o.category == ObservationCategory::VitalSigns && o.encounter_id.as_deref() == Some(&eid)
-        })
-        .map(render::observation)
-        .collect();
-    respond(&ctx, &uri, items, "Vital")
-}
-
-/// `GET …/chart/encounters/{encounterId}/diagnoses`.
-pub async fn encounter_diagnoses(
-    ctx: Ctx,
-    Path((pid, eid)): Path<(String, String)>,
-    uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    let (c, _) = encounter_of(&ctx, &pid, &eid)?;
-    let items = c
-        .conditions
-        .iter()
-        .filter(|x| {
-            x.encounter_id.as_deref() == Some(&eid) && render::visible(&x.part2, consent(&ctx))
-        })
-        .map(|x| render::condition(x, "diagnoses"))
-        .collect();
-    respond(&ctx, &uri, items, "Diagnosis")
-}
-
-/// `GET …/chart/encounters/{encounterId}/procedures`.
-pub async fn encounter_procedures(
-    ctx: Ctx,
-    Path((pid, eid)): Path<(String, String)>,
-    uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    let (c, _) = encounter_of(&ctx, &pid, &eid)?;
-    let items = c
-        .procedures
-        .iter()
-        .filter(|x| x.encounter_id.as_deref() == Some(&eid))
-        .map(render::procedure)
-        .collect();
-    respond(&ctx, &uri, items, "Procedure")
 }
 
 /// `GET …/chart/encounters/{encounterId}/screening-tools/phq9`: 404 (empty)
@@ -256,67 +463,6 @@ pub async fn phq9(
     })))
 }
 
-/// `GET …/chart/procedures`.
-pub async fn procedures(
-    ctx: Ctx,
-    Path(pid): Path<String>,
-    uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    let c = chart_of(&ctx, &pid)?;
-    let items = c.procedures.iter().map(render::procedure).collect();
-    respond(&ctx, &uri, items, "Procedure")
-}
-
-/// `GET …/chart/immunizations`.
-pub async fn immunizations(
-    ctx: Ctx,
-    Path(pid): Path<String>,
-    uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    let c = chart_of(&ctx, &pid)?;
-    let items = c.immunizations.iter().map(render::immunization).collect();
-    respond(&ctx, &uri, items, "Immunization")
-}
-
-/// `GET …/chart/lab/results`: one item per panel, with its results.
-pub async fn lab_results(
-    ctx: Ctx,
-    Path(pid): Path<String>,
-    uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    let c = chart_of(&ctx, &pid)?;
-    let items = c
-        .lab_panels
-        .iter()
-        .filter(|p| render::visible(&p.part2, consent(&ctx)))
-        .map(|p| {
-            let results: Vec<_> = c
-                .observations
-                .iter()
-                .filter(|o| o.panel_id.as_deref() == Some(&p.id))
-                .collect();
-            render::lab_result(p, &results)
-        })
-        .collect();
-    respond(&ctx, &uri, items, "LabResult")
-}
-
-/// `GET …/chart/documents`.
-pub async fn documents(
-    ctx: Ctx,
-    Path(pid): Path<String>,
-    uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    let c = chart_of(&ctx, &pid)?;
-    let items = c
-        .documents
-        .iter()
-        .filter(|d| render::visible(&d.part2, consent(&ctx)))
-        .map(render::document)
-        .collect();
-    respond(&ctx, &uri, items, "Document")
-}
-
 /// `GET …/chart/documents/{documentId}/plain-text`: the text as a JSON string.
 pub async fn document_text(
     ctx: Ctx,
@@ -335,51 +481,6 @@ pub async fn document_text(
     Ok(Json(Value::String(d.text.clone())))
 }
 
-/// `GET …/chart/social-history`.
-pub async fn social_history(
-    ctx: Ctx,
-    Path(pid): Path<String>,
-    uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    let c = chart_of(&ctx, &pid)?;
-    let items = c
-        .observations
-        .iter()
-        .filter(|o| {
-            o.category == ObservationCategory::SocialHistory
-                && render::visible(&o.part2, consent(&ctx))
-        })
-        .map(render::observation)
-        .collect();
-    respond(&ctx, &uri, items, "SocialHistory")
-}
-
-/// `GET …/chart/charges` (posted and pending).
-pub async fn charges(ctx: Ctx, Path(pid): Path<String>, uri: Uri) -> Result<Json<Value>, ApiError> {
-    let c = chart_of(&ctx, &pid)?;
-    let items = c.charges.iter().map(render::charge).collect();
-    respond(&ctx, &uri, items, "Charge")
-}
-
-/// `GET …/chart/balances`: one item with the account totals.
-pub async fn balances(
-    ctx: Ctx,
-    Path(pid): Path<String>,
-    uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    let c = chart_of(&ctx, &pid)?;
-    let b = &c.balance;
-    let item = json!({
-        "personId": pid,
-        "practiceId": c.patient.practice_id,
-        "chargesTotal": render::money(b.charges_cents),
-        "paymentsTotal": render::money(b.payments_cents),
-        "adjustmentsTotal": render::money(b.adjustments_cents),
-        "balance": render::money(b.balance_cents),
-    });
-    respond(&ctx, &uri, vec![item], "Balance")
-}
-
 fn s<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
     m.get(k).and_then(Value::as_str)
 }
@@ -392,21 +493,6 @@ fn created(ctx: &Ctx, location: String, body: Value) -> Response {
         r.headers_mut().insert(header::LOCATION, v);
     }
     r
-}
-
-/// Keep an Enterprise-only chart write, announce it, and answer it.
-fn store(ctx: &Ctx, c: &Chart, what: &str, id: String, item: Value) -> Response {
-    let pid = &c.patient.id;
-    ctx.state
-        .enterprise
-        .chart_writes
-        .write()
-        .entry(pid.to_string())
-        .or_default()
-        .problems
-        .push(item.clone());
-    publish(ctx, ChangeKind::PatientUpdated, pid, Some(&id));
-    created(ctx, format!("persons/{pid}/chart/{what}/{id}"), item)
 }
 
 /// `POST …/chart/encounters` (GSA-prohibited in the built-in profiles): the
@@ -473,7 +559,9 @@ pub async fn create_encounter(
     ))
 }
 
-/// `POST …/chart/problems` (GSA-prohibited in the built-in profiles).
+/// `POST …/chart/problems` (GSA-prohibited in the built-in profiles): the
+/// problem goes to the practice overlay as a `problem-list-item` condition,
+/// so FHIR `Condition` and the outbound HL7 feed (ADT^A08 with DG1) see it too.
 pub async fn create_problem(
     ctx: Ctx,
     Path(pid): Path<String>,
@@ -481,29 +569,56 @@ pub async fn create_problem(
 ) -> Result<Response, ApiError> {
     let c = chart_of(&ctx, &pid)?;
     let m = schemas::validate(Body::ProblemCreate, body)?;
+    let pr = &ctx.state.practice;
     let onset = match s(&m, "OnsetDate") {
-        Some(d) => render::day(parse_day(d)?),
-        None => render::day(ctx.state.practice.as_of()),
+        Some(d) => parse_day(d)?,
+        None => pr.as_of(),
     };
-    let id = uuid::Uuid::new_v4().to_string();
-    let item = json!({
-        "id": id,
-        "personId": pid,
-        "encounterId": s(&m, "EncounterId"),
-        "description": s(&m, "Description"),
-        "icd10Code": s(&m, "Icd10Code"),
-        "snomedConceptId": s(&m, "SnomedConceptId"),
-        "snomedDescription": null,
-        "status": s(&m, "Status").unwrap_or("active"),
-        "verificationStatus": "confirmed",
-        "category": "problem-list-item",
-        "onsetDate": onset,
-        "diagnosisDate": onset,
-        "note": null,
-        "modifyTimestamp": onset,
-        "_links": [render::link(format!("persons/{pid}/chart/problems/{id}"), "GET", "self", "Get this record", "persons/{0}/chart")],
-    });
-    Ok(store(&ctx, &c, "problems", id, item))
+    let encounter_id = match s(&m, "EncounterId") {
+        None => None,
+        Some(e) => Some(
+            c.encounters
+                .iter()
+                .find(|x| x.id.eq_ignore_ascii_case(e))
+                .map(|x| x.id)
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "The request is invalid.\r\nEncounterId does not exist for this person.",
+                    )
+                })?,
+        ),
+    };
+    let description = s(&m, "Description").unwrap_or_default().to_owned();
+    let code = |system, code: &str| Coding {
+        system,
+        code: Cow::Owned(code.to_owned()),
+        display: Cow::Owned(description.clone()),
+    };
+    let snomed = s(&m, "SnomedConceptId").unwrap_or_default();
+    let new = NewCondition {
+        encounter_id,
+        icd10: code(ICD10CM, s(&m, "Icd10Code").unwrap_or_default()),
+        snomed: code(SNOMED, snomed),
+        clinical_status: match s(&m, "Status") {
+            Some("inactive") => "inactive",
+            Some("resolved") => "resolved",
+            _ => "active",
+        },
+        category: "problem-list-item",
+        onset,
+        recorded: pr.as_of(),
+        asserter_id: c.patient.pcp_id,
+        note: None,
+    };
+    let i = c.patient.index;
+    let rec = pr.add_condition(i, new).ok_or(ApiError::NotFound(None))?;
+    let id = rec.id.to_string();
+    publish(&ctx, ChangeKind::PatientUpdated, &pid, Some(&id));
+    Ok(created(
+        &ctx,
+        format!("persons/{pid}/chart/problems/{id}"),
+        render::condition(&rec, "problems"),
+    ))
 }
 
 /// `POST …/chart/charges`: the charge lands PENDING in the holding tank.
@@ -550,81 +665,4 @@ pub async fn create_charge(
         format!("persons/{pid}/chart/charges/{}", ch.id),
         render::charge(&ch),
     ))
-}
-
-/// `GET …/chart/care-team-members`: one item per member of each care team.
-pub async fn care_team_members(
-    ctx: Ctx,
-    Path(pid): Path<String>,
-    uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    let c = chart_of(&ctx, &pid)?;
-    let pr = &ctx.state.practice;
-    let items = c
-        .care_team
-        .iter()
-        .flat_map(|team| {
-            team.members.iter().map(move |m| {
-                let d = pr.practitioner(m.practitioner_id.as_str());
-                json!({
-                    "id": m.practitioner_id,
-                    "careTeamId": team.id,
-                    "careTeamName": team.name,
-                    "personId": team.patient_id,
-                    "providerId": m.practitioner_id,
-                    "firstName": d.map(|d| d.given),
-                    "lastName": d.map(|d| d.family),
-                    "npi": d.map(|d| d.npi.clone()),
-                    "role": m.role.display,
-                    "roleCode": m.role.code,
-                    "status": team.status,
-                    "modifyTimestamp": render::ts(team.last_updated),
-                })
-            })
-        })
-        .collect();
-    respond(&ctx, &uri, items, "CareTeamMember")
-}
-
-/// `GET …/chart/care-plan/goals`.
-pub async fn goals(ctx: Ctx, Path(pid): Path<String>, uri: Uri) -> Result<Json<Value>, ApiError> {
-    let c = chart_of(&ctx, &pid)?;
-    let items = c
-        .goals
-        .iter()
-        .map(|g| {
-            json!({
-                "id": g.id,
-                "personId": g.patient_id,
-                "description": g.description,
-                "status": g.lifecycle_status,
-                "startDate": render::day(g.start),
-                "targetDate": g.due.map(render::day),
-                "problemId": g.addresses_condition_id,
-                "modifyTimestamp": render::ts(g.last_updated),
-            })
-        })
-        .collect();
-    respond(&ctx, &uri, items, "Goal")
-}
-
-/// `GET …/chart/devices` (implantable devices, UDI).
-pub async fn devices(ctx: Ctx, Path(pid): Path<String>, uri: Uri) -> Result<Json<Value>, ApiError> {
-    let c = chart_of(&ctx, &pid)?;
-    let items = c
-        .devices
-        .iter()
-        .map(|d| {
-            json!({
-                "id": d.id,
-                "personId": d.patient_id,
-                "description": d.device_type.display,
-                "snomedConceptId": d.device_type.code,
-                "udi": d.udi,
-                "status": d.status,
-                "modifyTimestamp": render::ts(d.last_updated),
-            })
-        })
-        .collect();
-    respond(&ctx, &uri, items, "Device")
 }

@@ -6,6 +6,7 @@
 //! - [`odata`] and [`envelope`]: `$filter`/`$orderby`/paging and the list envelope.
 //! - [`error`]: NextGen's error shapes.
 //! - [`routes`]: the route-use report built from a journal.
+//! - `quota`: the daily quota (an empty `200` once it is used up).
 //!
 //! Every route renders the shared practice (`AppState::practice`): a person's `id` is the FHIR
 //! `Patient.id`, and accepted writes go to the practice overlay and are
@@ -24,9 +25,10 @@ mod appointments;
 mod chart;
 mod master;
 mod persons;
+mod quota;
 mod render;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -36,11 +38,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any, get, post, put};
 use parking_lot::RwLock;
-use serde_json::Value;
+use tower::ServiceExt;
 
 use crate::faults::FaultKind;
 use crate::journal::Surface;
-use crate::server::{AppState, NoteSlot};
+use crate::server::{AppState, NoteSlot, with_journal};
 
 pub use auth::{Authed, Ctx, Grant, GrantKind, Tokens};
 pub use error::ApiError;
@@ -52,18 +54,9 @@ pub use session::Session;
 pub struct EnterpriseState {
     /// Issued tokens and EAL codes.
     pub tokens: Tokens,
-    /// Chart records written through the Enterprise API that the practice
-    /// overlay has no slot for (problems), by person id.
-    pub(crate) chart_writes: RwLock<BTreeMap<String, ChartWrites>>,
     appt_index: RwLock<Option<(u64, std::sync::Arc<appointments::Index>)>>,
     /// Fixed-window rate-limit counters: key → (window start, count).
     rate: parking_lot::Mutex<HashMap<String, (tokio::time::Instant, u32)>>,
-}
-
-/// Problems created through the Enterprise API, as rendered JSON.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct ChartWrites {
-    pub problems: Vec<Value>,
 }
 
 impl EnterpriseState {
@@ -71,16 +64,14 @@ impl EnterpriseState {
     pub fn new() -> EnterpriseState {
         EnterpriseState {
             tokens: Tokens::default(),
-            chart_writes: RwLock::new(BTreeMap::new()),
             appt_index: RwLock::new(None),
             rate: parking_lot::Mutex::new(HashMap::new()),
         }
     }
 
-    /// Forget tokens and Enterprise-only chart writes (with a practice reset).
+    /// Forget tokens and cached indexes (with a practice reset).
     pub fn reset(&self) {
         self.tokens.clear();
-        self.chart_writes.write().clear();
         *self.appt_index.write() = None;
         self.rate.lock().clear();
     }
@@ -108,20 +99,98 @@ impl Default for EnterpriseState {
     }
 }
 
-/// `{oauth_base}/token` and `{oauth_base}/authorize`, journaled as `oauth`.
-pub fn oauth_router(state: AppState) -> Router {
-    let base = state.profile().enterprise.oauth_base.clone();
+/// The Enterprise API (journaled as `enterprise`) and its OAuth endpoints
+/// (journaled as `oauth`) in front of `next`, at the base paths of the profile
+/// active when each request arrives. A swap through `/_ngsim/profile` or
+/// `/_ngsim/quirks` that moves `api-base` or `oauth-base` remounts the routes
+/// on the first request after it, and the old paths fall through to `next`.
+pub fn surfaces(state: AppState, next: Router) -> Router {
+    let mounted = Arc::new(RwLock::new(Arc::new(Mounted::at(&state))));
+    Router::new()
+        .fallback(move |State(state): State<AppState>, req: Request| {
+            let (mounted, next) = (mounted.clone(), next.clone());
+            async move {
+                let target = Mounted::route(&mounted, &state, req.uri().path());
+                let routed = match target {
+                    Some(surface) => surface.oneshot(req).await,
+                    None => next.oneshot(req).await,
+                };
+                match routed {
+                    Ok(r) => r,
+                    Err(never) => match never {},
+                }
+            }
+        })
+        .with_state(state)
+}
+
+/// The two routers mounted at one pair of base paths.
+struct Mounted {
+    api_base: String,
+    oauth_base: String,
+    api: Router,
+    oauth: Router,
+}
+
+impl Mounted {
+    /// Mount at the active profile's base paths.
+    fn at(state: &AppState) -> Mounted {
+        let p = state.profile();
+        let (api_base, oauth_base) = (&p.enterprise.api_base, &p.enterprise.oauth_base);
+        Mounted {
+            api: with_journal(router(state.clone(), api_base), state, Surface::Enterprise),
+            oauth: with_journal(
+                oauth_router(state.clone(), oauth_base),
+                state,
+                Surface::Oauth,
+            ),
+            api_base: api_base.clone(),
+            oauth_base: oauth_base.clone(),
+        }
+    }
+
+    /// The router for `path` under the active profile, remounting first if
+    /// its base paths moved; `None` when the path is not an Enterprise one.
+    fn route(slot: &RwLock<Arc<Mounted>>, state: &AppState, path: &str) -> Option<Router> {
+        let p = state.profile();
+        let e = &p.enterprise;
+        let is_api = path
+            .strip_prefix(e.api_base.as_str())
+            .is_some_and(|rest| rest.starts_with('/'));
+        let is_oauth = path
+            .strip_prefix(e.oauth_base.as_str())
+            .is_some_and(|rest| rest == "/token" || rest == "/authorize");
+        if !is_api && !is_oauth {
+            return None;
+        }
+        let current = slot.read().clone();
+        let m = if current.api_base == e.api_base && current.oauth_base == e.oauth_base {
+            current
+        } else {
+            let fresh = Arc::new(Mounted::at(state));
+            *slot.write() = fresh.clone();
+            fresh
+        };
+        Some(if is_api {
+            m.api.clone()
+        } else {
+            m.oauth.clone()
+        })
+    }
+}
+
+/// `{oauth_base}/token` and `{oauth_base}/authorize`.
+fn oauth_router(state: AppState, base: &str) -> Router {
     Router::new()
         .route(&format!("{base}/token"), post(auth::token))
         .route(&format!("{base}/authorize"), get(auth::authorize))
         .with_state(state)
 }
 
-/// Every `{api_base}` route, journaled as `enterprise`.
-pub fn router(state: AppState) -> Router {
-    let base = state.profile().enterprise.api_base.clone();
+/// Every `{api_base}` route.
+fn router(state: AppState, base: &str) -> Router {
     let t = Table {
-        base: base.clone(),
+        base: base.to_owned(),
         router: Router::new(),
         allow: HashMap::new(),
     }
@@ -162,49 +231,9 @@ pub fn router(state: AppState) -> Router {
         get(appointments::of_person),
     )
     .at(
-        "/persons/{personId}/chart/allergies",
-        "GET",
-        get(chart::allergies),
-    )
-    .at(
-        "/persons/{personId}/chart/problems",
-        "GET,POST",
-        get(chart::problems).post(chart::create_problem),
-    )
-    .at(
-        "/persons/{personId}/chart/diagnoses",
-        "GET",
-        get(chart::diagnoses),
-    )
-    .at(
-        "/persons/{personId}/chart/medications",
-        "GET",
-        get(chart::medications),
-    )
-    .at(
-        "/persons/{personId}/chart/encounters",
-        "GET,POST",
-        get(chart::encounters).post(chart::create_encounter),
-    )
-    .at(
         "/persons/{personId}/chart/encounters/{encounterId}",
         "GET",
         get(chart::encounter),
-    )
-    .at(
-        "/persons/{personId}/chart/encounters/{encounterId}/vitals",
-        "GET",
-        get(chart::encounter_vitals),
-    )
-    .at(
-        "/persons/{personId}/chart/encounters/{encounterId}/diagnoses",
-        "GET",
-        get(chart::encounter_diagnoses),
-    )
-    .at(
-        "/persons/{personId}/chart/encounters/{encounterId}/procedures",
-        "GET",
-        get(chart::encounter_procedures),
     )
     .at(
         "/persons/{personId}/chart/encounters/{encounterId}/screening-tools/phq9",
@@ -212,59 +241,9 @@ pub fn router(state: AppState) -> Router {
         get(chart::phq9),
     )
     .at(
-        "/persons/{personId}/chart/procedures",
-        "GET",
-        get(chart::procedures),
-    )
-    .at(
-        "/persons/{personId}/chart/immunizations",
-        "GET",
-        get(chart::immunizations),
-    )
-    .at(
-        "/persons/{personId}/chart/lab/results",
-        "GET",
-        get(chart::lab_results),
-    )
-    .at(
-        "/persons/{personId}/chart/documents",
-        "GET",
-        get(chart::documents),
-    )
-    .at(
         "/persons/{personId}/chart/documents/{documentId}/plain-text",
         "GET",
         get(chart::document_text),
-    )
-    .at(
-        "/persons/{personId}/chart/social-history",
-        "GET",
-        get(chart::social_history),
-    )
-    .at(
-        "/persons/{personId}/chart/charges",
-        "GET,POST",
-        get(chart::charges).post(chart::create_charge),
-    )
-    .at(
-        "/persons/{personId}/chart/care-team-members",
-        "GET",
-        get(chart::care_team_members),
-    )
-    .at(
-        "/persons/{personId}/chart/care-plan/goals",
-        "GET",
-        get(chart::goals),
-    )
-    .at(
-        "/persons/{personId}/chart/devices",
-        "GET",
-        get(chart::devices),
-    )
-    .at(
-        "/persons/{personId}/chart/balances",
-        "GET",
-        get(chart::balances),
     )
     .at(
         "/appointments",
@@ -292,9 +271,14 @@ pub fn router(state: AppState) -> Router {
         "POST",
         post(appointments::reschedule),
     );
+    let t = chart::list_routes().fold(t, |t, (path, methods, mr)| t.at(&path, methods, mr));
     let allow = Arc::new(t.allow);
     t.router
         .route(&format!("{base}/{{*rest}}"), any(unknown_route))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            quota::layer,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             (state.clone(), allow),
             api_layer,

@@ -293,14 +293,16 @@ pub fn allergy(a: &Allergy) -> Value {
 
 /// A problem-list entry or an encounter diagnosis.
 pub fn condition(c: &Condition, what: &str) -> Value {
+    // A problem written without a SNOMED concept has an empty SNOMED code.
+    let snomed = (!c.snomed.code.is_empty()).then_some(&c.snomed);
     json!({
         "id": c.id,
         "personId": c.patient_id,
         "encounterId": c.encounter_id,
         "description": c.icd10.display,
         "icd10Code": c.icd10.code,
-        "snomedConceptId": c.snomed.code,
-        "snomedDescription": c.snomed.display,
+        "snomedConceptId": snomed.map(|s| &s.code),
+        "snomedDescription": snomed.map(|s| &s.display),
         "status": c.clinical_status,
         "verificationStatus": c.verification_status,
         "category": c.category,

@@ -426,6 +426,12 @@ pub fn condition(c: &practice::Condition) -> Value {
     } else {
         "us-core-condition-problems-health-concerns"
     };
+    // A problem written through the Enterprise API may have no SNOMED concept.
+    let codes: Vec<Value> = [&c.icd10, &c.snomed]
+        .into_iter()
+        .filter(|x| !x.code.is_empty())
+        .map(coding)
+        .collect();
     let mut v = json!({
         "resourceType": "Condition",
         "id": c.id.as_str(),
@@ -433,7 +439,7 @@ pub fn condition(c: &practice::Condition) -> Value {
         "clinicalStatus": cc_code("http://terminology.hl7.org/CodeSystem/condition-clinical", c.clinical_status),
         "verificationStatus": cc_code("http://terminology.hl7.org/CodeSystem/condition-ver-status", c.verification_status),
         "category": [cc_code("http://terminology.hl7.org/CodeSystem/condition-category", c.category)],
-        "code": {"coding": [coding(&c.icd10), coding(&c.snomed)], "text": c.icd10.display},
+        "code": {"coding": codes, "text": c.icd10.display},
         "subject": reference("Patient", &c.patient_id),
         "onsetDateTime": date(c.onset),
         "recordedDate": date(c.recorded),

@@ -306,8 +306,82 @@ pub fn render(
         }
     }
     let mut out = b.encode();
+    if let Some(c) = chart
+        .conditions
+        .iter()
+        .find(|c| Some(c.id.as_str()) == record)
+    {
+        let diagnosing = practice.practitioner(&c.asserter_id);
+        insert_dg1(&mut out, c, diagnosing, hl7.version == "2.5.1");
+    }
     strip_z_segments(&mut out, &hl7.z_segments);
     Some((kind, out))
+}
+
+/// Put a DG1 for a problem recorded through the Enterprise API into the
+/// ADT^A08 its change event becomes, where ADT_A01 orders it: after AL1,
+/// before GT1/IN1 (and the Z and NTE segments the generators append).
+///
+/// Why ADT^A08 with DG1 and not PPR^PC1: the message types NextGen sites are
+/// known to exchange are ADT, SIU, DFT and ORU (nextgen.md §3, "Message types
+/// commonly exchanged"); no public source shows Rosetta sending PPR, so a
+/// problem-list change leaves as a demographics-and-diagnosis update. DG1 has
+/// no clinical-status field (PRB would), so a resolved problem shows only in
+/// FHIR and the Enterprise API.
+fn insert_dg1(
+    out: &mut Vec<u8>,
+    c: &crate::practice::Condition,
+    diagnosing: Option<&Practitioner>,
+    v251: bool,
+) {
+    let d = provider(diagnosing);
+    let onset = hl7_date(c.onset);
+    let mut fields = vec![
+        ("DG1-1", "1"),
+        ("DG1-3.1", &*c.icd10.code),
+        ("DG1-3.2", &*c.icd10.display),
+        ("DG1-3.3", "I10"),
+        ("DG1-4", &*c.icd10.display),
+        ("DG1-5", onset.as_str()),
+        ("DG1-6", "F"),
+        ("DG1-16.1", d.id.as_str()),
+        ("DG1-16.2", d.family.as_str()),
+        ("DG1-16.3", d.given.as_str()),
+    ];
+    if v251 {
+        // DG1-21 diagnosis action code (2.5 and later): A = add.
+        fields.push(("DG1-21", "A"));
+    }
+    // A one-segment message carries the DG1 through the builder's escaping.
+    let mut m = crate::hl7::build::MessageBuilder::new();
+    for (path, value) in fields {
+        if !value.is_empty() {
+            let _ = m.set(path, value);
+        }
+    }
+    let encoded = m.encode();
+    let Some(dg1) = encoded
+        .split_inclusive(|b| *b == b'\r')
+        .find(|seg| seg.starts_with(b"DG1"))
+    else {
+        return;
+    };
+    let at = out
+        .split_inclusive(|b| *b == b'\r')
+        .scan(0, |pos, seg| {
+            let start = *pos;
+            *pos += seg.len();
+            Some((start, seg))
+        })
+        .find(|(_, seg)| {
+            [&b"GT1"[..], b"IN1", b"NTE"]
+                .iter()
+                .any(|id| seg.starts_with(id))
+                || seg.starts_with(b"Z")
+        })
+        .map_or(out.len(), |(start, _)| start);
+    let dg1 = dg1.to_vec();
+    out.splice(at..at, dg1);
 }
 
 /// Drop every `Z..` segment not listed in the profile.

@@ -30,8 +30,8 @@ pub use generate::{PART2_BASIS_POINTS, PRACTICE_OFFSET};
 pub use ids::{CANARY_LEN, CANARY_PREFIX, RecordKind, npi_is_valid};
 pub use model::*;
 pub use overlay::{
-    AppointmentPatch, NewAppointment, NewCharge, NewEncounter, NewImmunization, NewObservation,
-    NewPatient, PatientPatch,
+    AppointmentPatch, NewAppointment, NewCharge, NewCondition, NewEncounter, NewImmunization,
+    NewObservation, NewPatient, PatientPatch,
 };
 
 use generate::Generator;
@@ -524,6 +524,13 @@ impl Practice {
     pub fn add_immunization(&self, i: PatientIndex, im: NewImmunization) -> Option<Immunization> {
         self.write_for(i, |ov, g, patient, gen_no| {
             ov.add_immunization(g, patient, im, gen_no)
+        })
+    }
+
+    /// A problem or diagnosis recorded at run time (Enterprise `POST …/chart/problems`).
+    pub fn add_condition(&self, i: PatientIndex, c: NewCondition) -> Option<Condition> {
+        self.write_for(i, |ov, g, patient, gen_no| {
+            ov.add_condition(g, patient, c, gen_no)
         })
     }
 

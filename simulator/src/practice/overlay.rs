@@ -145,6 +145,23 @@ pub struct NewImmunization {
     pub encounter_id: Option<Guid>,
 }
 
+/// A problem-list entry or diagnosis recorded at run time (Enterprise
+/// `POST …/chart/problems`).
+#[derive(Debug, Clone)]
+pub struct NewCondition {
+    pub encounter_id: Option<Guid>,
+    pub icd10: Coding,
+    /// An empty `code` when the writer gave no SNOMED concept.
+    pub snomed: Coding,
+    pub clinical_status: &'static str,
+    /// `problem-list-item`, `encounter-diagnosis` or `health-concern`.
+    pub category: &'static str,
+    pub onset: Date,
+    pub recorded: Date,
+    pub asserter_id: Guid,
+    pub note: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewCharge {
     pub encounter_id: Option<Guid>,
@@ -167,6 +184,8 @@ pub struct Overlay {
     /// Edited generated appointments, replacing them by id.
     pub appointment_edits: BTreeMap<u32, Vec<Appointment>>,
     pub immunizations: BTreeMap<u32, Vec<Immunization>>,
+    /// Conditions (problems) recorded at run time.
+    pub conditions: BTreeMap<u32, Vec<Condition>>,
     /// Charges received at run time, in arrival order (the holding tank).
     pub charges: Vec<(PatientIndex, Charge)>,
     pub consents: BTreeMap<u32, ConsentState>,
@@ -208,6 +227,7 @@ impl Overlay {
             RecordKind::Observation => self.observations.get(&p.0).map_or(0, Vec::len),
             RecordKind::Appointment => self.appointments.get(&p.0).map_or(0, Vec::len),
             RecordKind::Immunization => self.immunizations.get(&p.0).map_or(0, Vec::len),
+            RecordKind::Condition => self.conditions.get(&p.0).map_or(0, Vec::len),
             RecordKind::Charge => self.charges.iter().filter(|c| c.0 == p).count(),
             _ => 0,
         };
@@ -463,6 +483,35 @@ impl Overlay {
         rec
     }
 
+    pub fn add_condition(
+        &mut self,
+        g: &Generator,
+        patient: &Patient,
+        c: NewCondition,
+        gen_no: u64,
+    ) -> Condition {
+        let list = self.conditions.entry(patient.index.0).or_default();
+        let rec = Condition {
+            id: overlay_id(&g.keys, RecordKind::Condition, patient.index, list.len()),
+            patient_id: patient.id,
+            encounter_id: c.encounter_id,
+            icd10: c.icd10,
+            snomed: c.snomed,
+            clinical_status: c.clinical_status,
+            verification_status: "confirmed",
+            category: c.category,
+            onset: c.onset,
+            recorded: c.recorded,
+            asserter_id: c.asserter_id,
+            note: c.note,
+            identifiers: Vec::new(),
+            part2: None,
+            last_updated: stamp(g, gen_no),
+        };
+        list.push(rec.clone());
+        rec
+    }
+
     pub fn add_charge(
         &mut self,
         g: &Generator,
@@ -523,6 +572,9 @@ impl Overlay {
         }
         if let Some(ims) = self.immunizations.get(&i) {
             chart.immunizations.extend(ims.iter().cloned());
+        }
+        if let Some(conds) = self.conditions.get(&i) {
+            chart.conditions.extend(conds.iter().cloned());
         }
         chart.charges.extend(
             self.charges

@@ -280,6 +280,10 @@ pub struct EnterpriseProfile {
     pub persons_list: PersonsList,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: u64,
+    /// Calls per client per day; past it NextGen answers `200` with an empty
+    /// body. `None` (the default) means no quota.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily_quota: Option<u32>,
 }
 
 impl Default for EnterpriseProfile {
@@ -298,6 +302,7 @@ impl Default for EnterpriseProfile {
             gsa_prohibited_routes: Vec::new(),
             persons_list: PersonsList::Odata,
             max_body_bytes: 1 << 20,
+            daily_quota: None,
         }
     }
 }

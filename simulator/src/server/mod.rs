@@ -338,26 +338,15 @@ pub fn router(state: AppState) -> Router {
         &state,
         Surface::Control,
     );
-    let enterprise = with_journal(
-        crate::enterprise::router(state.clone()),
-        &state,
-        Surface::Enterprise,
-    );
-    let enterprise_oauth = with_journal(
-        crate::enterprise::oauth_router(state.clone()),
-        &state,
-        Surface::Oauth,
-    );
     Router::new()
         .merge(control)
-        .merge(enterprise)
-        .merge(enterprise_oauth)
-        // SMART and FHIR paths come from the active profile, so they are
-        // matched per request behind every fixed route.
-        // Bulk interactions under the bulk base go first, the rest to FHIR.
-        .fallback_service(crate::bulk::surfaces(
+        // Enterprise, SMART and FHIR paths come from the active profile, so
+        // they are matched per request behind every fixed route: the
+        // Enterprise API first, then Bulk interactions under the bulk base,
+        // the rest to FHIR.
+        .fallback_service(crate::enterprise::surfaces(
             state.clone(),
-            crate::fhir::surfaces(state.clone()),
+            crate::bulk::surfaces(state.clone(), crate::fhir::surfaces(state.clone())),
         ))
         .with_state(())
 }

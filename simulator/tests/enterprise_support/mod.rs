@@ -10,6 +10,8 @@ use simulator::clients::{ClientRegistry, GsaClient};
 pub const CLIENT_ID: &str = "acme-gsa";
 pub const SECRET: &str = "acme-secret-for-tests";
 pub const SITE: &str = simulator::clients::DEFAULT_SITE_ID;
+/// The redirect URI the EAL tests use.
+pub const EAL_REDIRECT: &str = "http://127.0.0.1:9/cb";
 
 pub struct Nge {
     pub sim: RunningSimulator,
@@ -49,16 +51,26 @@ impl Nge {
 
     /// Start with a built-in profile changed by `f`.
     pub async fn start_with(name: &str, f: impl FnOnce(&mut simulator::profile::Profile)) -> Nge {
+        Nge::start_built(name, f, |b| b).await
+    }
+
+    /// Start with a built-in profile changed by `f` and a builder changed by `b`
+    /// (e.g. outbound HL7 destinations).
+    pub async fn start_built(
+        name: &str,
+        f: impl FnOnce(&mut simulator::profile::Profile),
+        b: impl FnOnce(simulator::SimulatorBuilder) -> simulator::SimulatorBuilder,
+    ) -> Nge {
         let mut p = simulator::profile::ProfileLoader::default()
             .load(name)
             .expect("profile");
         f(&mut p);
-        let sim = simulator::Simulator::builder()
+        let sim = b(simulator::Simulator::builder()
             .profile(p)
-            .clients(registry())
-            .start()
-            .await
-            .expect("start");
+            .clients(registry()))
+        .start()
+        .await
+        .expect("start");
         Nge::wrap(sim)
     }
 
@@ -115,6 +127,52 @@ impl Nge {
             .to_str()
             .expect("header")
             .to_owned()
+    }
+
+    /// An EAL user token: `GET {oauth}/authorize` (approved at once), then the
+    /// code exchanged at `{oauth}/token`; a code is single-use.
+    pub async fn eal_token(&self) -> String {
+        let r = self
+            .http
+            .get(format!("{}/authorize", self.oauth))
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", CLIENT_ID),
+                ("redirect_uri", EAL_REDIRECT),
+                ("state", "xyz"),
+                ("user", "4242"),
+                ("launch", "pic-launch"),
+            ])
+            .send()
+            .await
+            .expect("authorize");
+        assert_eq!(r.status(), 302);
+        let loc = url::Url::parse(r.headers()["location"].to_str().expect("location"))
+            .expect("redirect URL");
+        assert!(loc.as_str().starts_with(EAL_REDIRECT));
+        let q: std::collections::HashMap<_, _> = loc.query_pairs().into_owned().collect();
+        assert_eq!(q["state"], "xyz");
+        let r = self.eal_exchange(&q["code"]).await;
+        assert_eq!(r.status(), 200);
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(self.eal_exchange(&q["code"]).await.status(), 400);
+        v["access_token"].as_str().expect("token").to_owned()
+    }
+
+    /// `POST {oauth}/token` with `grant_type=authorization_code`.
+    pub async fn eal_exchange(&self, code: &str) -> Response {
+        self.http
+            .post(format!("{}/token", self.oauth))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", EAL_REDIRECT),
+                ("client_id", CLIENT_ID),
+                ("client_secret", SECRET),
+            ])
+            .send()
+            .await
+            .expect("token")
     }
 
     /// A token and a session.
