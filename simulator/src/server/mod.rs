@@ -350,6 +350,7 @@ pub fn router(state: AppState) -> Router {
     );
     Router::new()
         .merge(control)
+        .merge(crate::sinks::router(state.clone()))
         .merge(enterprise)
         .merge(enterprise_oauth)
         // SMART and FHIR paths come from the active profile, so they are
