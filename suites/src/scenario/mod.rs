@@ -113,6 +113,18 @@ pub enum Step {
         #[serde(with = "simulator::profile::duration")]
         timeout: Duration,
     },
+    /// Grant or revoke Part 2 consent (through the control API), for the
+    /// listed patients or every Part 2 patient.
+    Consent {
+        /// `granted` or `revoked`.
+        state: String,
+        /// Person ids.
+        #[serde(default)]
+        patients: Vec<String>,
+        /// Every Part 2 patient instead of a list.
+        #[serde(default)]
+        all: bool,
+    },
 }
 
 fn one() -> u32 {
