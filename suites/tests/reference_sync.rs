@@ -62,7 +62,7 @@ async fn the_reference_sync_passes_every_sync_check() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_sync_defect_fails_exactly_its_check() {
     // Each defect runs against its own simulators, so they run concurrently.
     let runs = futures::future::join_all(

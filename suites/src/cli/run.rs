@@ -146,6 +146,13 @@ pub(super) fn run(args: RunArgs) -> Result<u8, Failure> {
     if let Some(secret) = manifest.smart.as_ref().and_then(|s| s.secret.clone()) {
         redactor.add_secret(secret);
     }
+    if let Some(secret) = manifest
+        .enterprise
+        .as_ref()
+        .and_then(|e| e.gsa_client_secret.clone())
+    {
+        redactor.add_secret(secret);
+    }
     std::fs::create_dir_all(&args.report_dir).map_err(|e| {
         Failure::infrastructure(anyhow!("cannot create {}: {e}", args.report_dir.display()))
     })?;

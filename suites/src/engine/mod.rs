@@ -4,7 +4,7 @@
 mod downstream;
 mod emit;
 mod evidence;
-mod hooks;
+pub mod hooks;
 
 use std::time::Duration;
 
@@ -122,7 +122,8 @@ async fn run_step(
                 .hooks
                 .get(name)
                 .ok_or_else(|| format!("the SUT manifest has no hook `{name}`"))?;
-            hooks::call(name, hook, &ctx.manifest.base_dir)
+            let sim = Some(ctx.state.urls.http_base.as_str());
+            hooks::call_for(name, hook, &ctx.manifest.base_dir, sim)
                 .await
                 .map(|_| ())
         }

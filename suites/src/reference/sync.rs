@@ -50,7 +50,8 @@ const MAX_PAGES: usize = 10;
 /// What the sync needs to know about its site.
 #[derive(Debug, Clone)]
 pub struct SyncConfig {
-    /// The simulator's HTTP base, `http://127.0.0.1:PORT` (everything else is discovered).
+    /// The simulator's HTTP base, `http://127.0.0.1:PORT` (everything else is
+    /// discovered). The runner's `x-ngsim-simulator` hook header overrides it.
     pub simulator: String,
     /// Person ids of the patients it syncs: the panel a site configures.
     pub panel: Vec<String>,
@@ -138,10 +139,14 @@ pub async fn start_sync(defect: Option<Defect>, cfg: SyncConfig) -> std::io::Res
     let s = shared.clone();
     let router = axum::Router::new().route(
         "/sync",
-        axum::routing::post(move || {
+        axum::routing::post(move |headers: axum::http::HeaderMap| {
             let s = s.clone();
             async move {
-                match sync(&s).await {
+                let base = headers
+                    .get(crate::engine::hooks::SIMULATOR_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .map_or_else(|| s.cfg.simulator.clone(), str::to_owned);
+                match sync(&s, &base).await {
                     Ok(()) => (StatusCode::NO_CONTENT, String::new()),
                     Err(e) => (StatusCode::BAD_GATEWAY, e),
                 }
@@ -193,8 +198,7 @@ impl Shared {
         resp.json().await.map_err(|e| format!("GET {url}: {e}"))
     }
 
-    async fn discover(&self) -> Result<Site, String> {
-        let base = &self.cfg.simulator;
+    async fn discover(&self, base: &str) -> Result<Site, String> {
         let health = self
             .get_json(&format!("{base}/_ngsim/health"), None)
             .await?;
@@ -401,9 +405,9 @@ fn notice_entry() -> Value {
     }})
 }
 
-async fn sync(s: &Shared) -> Result<(), String> {
+async fn sync(s: &Shared, base: &str) -> Result<(), String> {
     s.problems.lock().clear();
-    let site = s.discover().await?;
+    let site = s.discover(base).await?;
     let token = s.fhir_token(&site).await?;
     let f = &site.fhir;
     let mut fresh: Vec<Value> = Vec::new();
