@@ -139,7 +139,7 @@ async fn run_step(
             state,
             patients,
             all,
-        } => set_consent(ctx, state, patients, *all).await,
+        } => set_consent(ctx, state.as_str(), patients, *all).await,
         Step::Wait {
             surface,
             route_contains,

@@ -117,7 +117,7 @@ pub enum Step {
     /// listed patients or every Part 2 patient.
     Consent {
         /// `granted` or `revoked`.
-        state: String,
+        state: ConsentChange,
         /// Person ids.
         #[serde(default)]
         patients: Vec<String>,
@@ -125,6 +125,26 @@ pub enum Step {
         #[serde(default)]
         all: bool,
     },
+}
+
+/// What a `consent` step does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsentChange {
+    /// Grant consent.
+    Granted,
+    /// Revoke consent.
+    Revoked,
+}
+
+impl ConsentChange {
+    /// The control API's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentChange::Granted => "granted",
+            ConsentChange::Revoked => "revoked",
+        }
+    }
 }
 
 fn one() -> u32 {
