@@ -83,9 +83,14 @@ impl Defect {
         Defect::NoOdataFilter,
     ];
 
-    /// The defects of the sync behaviour (the rest break the HL7 receiver):
-    /// the tail of [`Defect::ALL`].
-    pub const SYNC: &'static [Defect] = Defect::ALL.split_at(11).1;
+    /// Whether this defect breaks the sync behaviour (`reference::sync`),
+    /// judged by the part2, scopes and prebeta families.
+    pub fn is_sync(self) -> bool {
+        matches!(
+            self.caught_by().split_once('.').map(|(family, _)| family),
+            Some("part2" | "scopes" | "prebeta")
+        )
+    }
 
     /// The kebab-case name used by `--defect`.
     pub fn name(self) -> &'static str {
