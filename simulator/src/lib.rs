@@ -15,6 +15,7 @@
 //! - [`tls`]: TLS settings for MLLPS.
 //! - [`practice`]: the synthetic practice every surface renders.
 //! - [`enterprise`]: the NextGen Enterprise JSON API (GSA/EAL auth, routes, route-use report).
+//! - [`sinks`]: recipient sinks standing in for the SUT's downstream systems (HTTP, FHIR, MLLP).
 //!
 //! See `ARCHITECTURE.md` at the repository root for the data flow and invariants.
 
@@ -32,6 +33,7 @@ pub mod mllp;
 pub mod practice;
 pub mod profile;
 pub mod server;
+pub mod sinks;
 pub mod tls;
 pub mod toml_located;
 

@@ -6,6 +6,17 @@
 //! cargo run -p suites --example reference_sut -- --manifest /tmp/sut.toml [--defect wrong-msa2]
 //! ngsim run --sut /tmp/sut.toml --scenario ack-receiver
 //! ```
+//!
+//! With `--sync` it is the syncing integration instead (a backend service with
+//! downstream recipients), for the part2-segmentation, write-back-scopes and
+//! enterprise-pre-beta scenarios. Its patient panel is computed from the
+//! practice seed (`--seed`, default 42, as `ngsim run`'s), and it learns the
+//! simulator's URL from the runner's `x-ngsim-simulator` hook header:
+//!
+//! ```sh
+//! cargo run -p suites --example reference_sut -- --sync --manifest /tmp/sync.toml [--defect leak-part2]
+//! ngsim run --sut /tmp/sync.toml --scenario part2-segmentation --scenario write-back-scopes
+//! ```
 
 use std::time::Duration;
 
@@ -16,6 +27,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut manifest = std::path::PathBuf::from("sut.toml");
     let mut defect = None;
     let mut delay = Duration::ZERO;
+    let mut sync = false;
+    let mut seed = 42u64;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -34,6 +47,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .parse()?;
                 delay = Duration::from_millis(ms);
             }
+            "--sync" => sync = true,
+            "--seed" => seed = args.next().ok_or("--seed needs a number")?.parse()?,
             "--list-defects" => {
                 for d in Defect::ALL {
                     println!("{:<22} breaks {}", d.name(), d.caught_by());
@@ -42,6 +57,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             other => return Err(format!("unknown argument `{other}`").into()),
         }
+    }
+    if sync {
+        let practice = simulator::practice::Practice::new(simulator::practice::PracticeConfig {
+            seed,
+            ..Default::default()
+        });
+        let cfg = reference::SyncConfig {
+            simulator: "http://127.0.0.1:8080".into(),
+            panel: reference::sync::default_panel(&practice),
+        };
+        let sut = reference::start_sync(defect, cfg).await?;
+        std::fs::write(&manifest, sut.manifest_toml())?;
+        println!(
+            "reference sync integration: hooks http://{}",
+            sut.hooks_addr
+        );
+        println!("manifest written to {}; Ctrl-C to stop", manifest.display());
+        tokio::signal::ctrl_c().await?;
+        return Ok(());
     }
     let sut = reference::start_delayed(defect, Duration::from_secs(15), delay).await?;
     std::fs::write(&manifest, sut.manifest_toml(Duration::from_secs(5)))?;

@@ -61,6 +61,31 @@ checks! {
         "Frames split across writes and frames sent back-to-back are each acknowledged";
     "ack.duplicate-not-reprocessed", "ack-semantics", Shall, "HL7 v2.5.1 ch.2 §2.10.1 (sequence/duplicate handling)",
         "A resent message with the same MSH-10 is acknowledged but not processed twice";
+    // part2-segmentation, write-back-scopes, enterprise-pre-beta: the SUT syncing.
+    "part2.no-leak-to-unconsented", "part2-segmentation", Shall, "42 CFR §2.13(a), §2.31(a) (disclose only as the written consent permits); §2.12(d)",
+        "No Part 2 record (no canary) reaches a downstream recipient the consent does not name";
+    "part2.notice-and-consent", "part2-segmentation", Shall, "42 CFR §2.32(a)-(b) (notice and copy of consent accompany each disclosure); HL7 DS4P security labels",
+        "Each disclosure of Part 2 records carries the §2.32 notice, the consent, and the records' security labels";
+    "part2.revocation-honoured", "part2-segmentation", Shall, "42 CFR §2.31(a)(6) (consent revocable); §2.13(a)",
+        "After the patient revokes consent, later syncs disclose none of their Part 2 records";
+    "part2.no-circumvention", "part2-segmentation", Shall, "42 CFR §2.13(a), §2.12(d) (restrictions bind whoever holds the records)",
+        "The SUT does not try to get around withholding (`_security` filters, reads of withheld records)";
+    "scopes.least-privilege", "write-back-scopes", Shall, "SMART App Launch 2.x scopes; US Core 7 §Scopes (least privilege); ONC HTI-1",
+        "Requested scopes are no broader than declared: no `*` resource wildcards, nothing beyond the declared need";
+    "scopes.within-grant", "write-back-scopes", Shall, "SMART App Launch 2.x (access limited to the granted scopes)",
+        "No request reaches beyond the scopes its token was granted";
+    "scopes.no-retry-storm-on-403", "write-back-scopes", Should, "RFC 9110 §15.5.4 (403: the client SHOULD NOT repeat the request with the same credentials)",
+        "A 403 is not retried in a storm (at most 3 identical requests)";
+    "scopes.writes-declared", "write-back-scopes", Shall, "NextGen API program: per-client route approval (declared route list)",
+        "Enterprise writes go only to routes in the declared route list";
+    "scopes.no-gsa-prohibited", "write-back-scopes", Shall, "NextGen Enterprise API: GSA-prohibited routes (profile `gsa-prohibited-routes`)",
+        "No GSA-prohibited route is called under a GSA token";
+    "prebeta.session-header", "enterprise-pre-beta", Shall, "NextGen Enterprise API: `x-ng-sessionid` from PUT /users/me/login-defaults, required on data routes",
+        "Every Enterprise data request carries the `x-ng-sessionid` session header";
+    "prebeta.routes-declared", "enterprise-pre-beta", Shall, "NextGen API beta submission: declared route list",
+        "Every Enterprise route read is in the declared route list";
+    "prebeta.odata-filter", "enterprise-pre-beta", Should, "NextGen Enterprise API: default 7-day windows on /appointments, /appointments/slots, /persons",
+        "Windowed list routes are called with an OData `$filter`, not left to their default 7-day window";
 }
 
 /// A check by id.

@@ -23,6 +23,10 @@
 //!
 //! [hooks.processed]                  # …or an HTTP call
 //! http = { method = "GET", url = "http://127.0.0.1:9000/processed" }
+//!
+//! [[downstream]]                     # systems it forwards data to: one sink each
+//! name = "billing"
+//! consented = false                  # not named in the patients' Part 2 consent
 //! ```
 
 use std::collections::BTreeMap;
@@ -58,6 +62,11 @@ pub struct SutManifest {
     /// Hooks the runner calls to make it act, by name.
     #[serde(default)]
     pub hooks: BTreeMap<String, Hook>,
+    /// Its downstream destinations (`[[downstream]]`: `name`, `consented`,
+    /// `mllp`): the runner creates one recipient sink per entry in the
+    /// simulator, and judges what reaches each.
+    #[serde(default)]
+    pub downstream: Vec<simulator::sinks::SinkSpec>,
     /// Directory the manifest was loaded from (relative paths resolve here).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -88,6 +97,16 @@ pub struct EnterpriseUse {
     /// GSA client id it uses.
     #[serde(default)]
     pub gsa_client_id: Option<String>,
+    /// The GSA account's secret: with it, the runner registers the account
+    /// with the simulator (redacted from reports).
+    #[serde(default)]
+    pub gsa_client_secret: Option<String>,
+    /// The site id the GSA account is approved for (default the simulator's).
+    #[serde(default)]
+    pub site_id: Option<String>,
+    /// The declared route list inline (`METHOD /template`), instead of a `routes` file.
+    #[serde(default)]
+    pub route_list: Vec<String>,
 }
 
 /// A way to make the SUT act.

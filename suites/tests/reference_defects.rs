@@ -54,7 +54,8 @@ async fn the_reference_integration_passes_every_ack_check() {
 async fn each_defect_fails_exactly_its_check() {
     let scenario = Scenario::load("ack-receiver").unwrap();
     let mut proven = BTreeSet::new();
-    for defect in Defect::ALL {
+    // The sync defects are proven by `reference_sync.rs`.
+    for defect in Defect::ALL.into_iter().filter(|d| !d.is_sync()) {
         let (failing, messages) = failing_checks(Some(defect)).await;
         let expected: BTreeSet<String> = [defect.caught_by().to_owned()].into();
         assert_eq!(

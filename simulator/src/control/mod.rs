@@ -2,9 +2,11 @@
 //! and reset. It answers loopback peers only, unless a control token is set and
 //! presented as `Authorization: Bearer <token>`.
 
+mod consent;
 mod guard;
 mod hl7;
 mod journal_query;
+mod sinks;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -37,6 +39,14 @@ pub fn router(state: AppState) -> Router {
         .route("/_ngsim/events", post(hl7::post_event))
         .route("/_ngsim/hl7/queues", get(hl7::get_queues))
         .route("/_ngsim/hl7/batch", post(hl7::post_batch))
+        .route(
+            "/_ngsim/sinks",
+            get(sinks::get_sinks)
+                .post(sinks::post_sink)
+                .delete(sinks::delete_sinks),
+        )
+        .route("/_ngsim/sinks/{name}/received", get(sinks::get_received))
+        .route("/_ngsim/consent", axum::routing::put(consent::put_consent))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::loopback_or_token,

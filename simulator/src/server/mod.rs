@@ -340,6 +340,7 @@ pub fn router(state: AppState) -> Router {
     );
     Router::new()
         .merge(control)
+        .merge(crate::sinks::router(state.clone()))
         // Enterprise, SMART and FHIR paths come from the active profile, so
         // they are matched per request behind every fixed route: the
         // Enterprise API first, then Bulk interactions under the bulk base,

@@ -64,6 +64,8 @@ pub struct StateInner {
     pub bulk: crate::bulk::BulkState,
     /// Enterprise API state (tokens, Enterprise-only chart writes).
     pub enterprise: crate::enterprise::EnterpriseState,
+    /// Recipient sinks standing in for the SUT's downstream systems.
+    pub sinks: crate::sinks::Sinks,
 }
 
 impl AppState {
@@ -93,6 +95,7 @@ impl AppState {
                 auth,
                 bulk: crate::bulk::BulkState::default(),
                 enterprise: crate::enterprise::EnterpriseState::default(),
+                sinks: crate::sinks::Sinks::default(),
             }),
         }
     }

@@ -3,6 +3,9 @@
 //! the journal entries that support it.
 
 pub mod ack;
+pub mod part2;
+pub mod prebeta;
+pub mod scopes;
 
 use reports::{CheckResult, Outcome};
 
@@ -25,10 +28,30 @@ pub enum Verdict {
     Skip(String),
 }
 
+/// A failing verdict.
+pub(crate) fn fail(message: String, seqs: Vec<u64>) -> Verdict {
+    Verdict::Fail { message, seqs }
+}
+
+/// Pass when there are no findings; otherwise fail with their count, `what`
+/// they are, and the first one, pointing at every finding's journal entry.
+pub(crate) fn findings(what: &str, found: Vec<(u64, String)>) -> Verdict {
+    match found.first() {
+        None => Verdict::Pass,
+        Some((_, first)) => fail(
+            format!("{} {what}; first: {first}", found.len()),
+            found.iter().map(|(s, _)| *s).collect(),
+        ),
+    }
+}
+
 /// Judge one check by id.
 pub fn judge(id: &str, evidence: &Evidence) -> Verdict {
     match id.split_once('.').map(|(family, _)| family) {
         Some("ack") => ack::judge(id, evidence),
+        Some("part2") => part2::judge(id, evidence),
+        Some("scopes") => scopes::judge(id, evidence),
+        Some("prebeta") => prebeta::judge(id, evidence),
         _ => Verdict::Skip(format!("no implementation for `{id}`")),
     }
 }

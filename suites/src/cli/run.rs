@@ -135,6 +135,13 @@ pub(super) fn run(args: RunArgs) -> Result<u8, Failure> {
     if let Some(secret) = manifest.smart.as_ref().and_then(|s| s.secret.clone()) {
         redactor.add_secret(secret);
     }
+    if let Some(secret) = manifest
+        .enterprise
+        .as_ref()
+        .and_then(|e| e.gsa_client_secret.clone())
+    {
+        redactor.add_secret(secret);
+    }
     report_files::write(&report, &redactor, &formats, &args.report_dir)?;
     let s = &report.summary;
     println!(

@@ -191,6 +191,14 @@ fn print_banner(sim: &RunningSimulator) {
     }
     line("control API", url("/_ngsim/health"));
     line("journal", url("/_ngsim/journal"));
+    line(
+        "sinks",
+        format!(
+            "{} (create: POST {})",
+            url("/sinks/{name}"),
+            url("/_ngsim/sinks")
+        ),
+    );
     println!(
         "ngsim {} ready: profile {} ({})",
         env!("CARGO_PKG_VERSION"),

@@ -56,6 +56,8 @@ pub struct Evidence {
     /// Control ids the SUT reports having processed (from its `processed` hook),
     /// or `None` when it has no such hook.
     pub processed: Option<Vec<String>>,
+    /// The SUT's requests to the simulator and what reached its sinks.
+    pub sync: super::SyncEvidence,
     /// Step failures that make checks unjudgeable (an unreachable SUT, a hook that failed).
     pub errors: Vec<String>,
 }

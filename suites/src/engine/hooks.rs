@@ -5,12 +5,33 @@ use std::path::Path;
 
 use crate::manifest::Hook;
 
+/// The environment variable (command hooks) and header (HTTP hooks) that tell
+/// the SUT where the simulator it must use listens, e.g. `http://127.0.0.1:PORT`.
+pub const SIMULATOR_ENV: &str = "NGSIM_SIMULATOR";
+/// See [`SIMULATOR_ENV`].
+pub const SIMULATOR_HEADER: &str = "x-ngsim-simulator";
+
 /// Run a hook; returns its output (stdout or response body) on success.
 pub async fn call(name: &str, hook: &Hook, base_dir: &Path) -> Result<Vec<u8>, String> {
+    call_for(name, hook, base_dir, None).await
+}
+
+/// Run a hook, telling the SUT the simulator's base URL (an embedded simulator
+/// listens on a port chosen at start, so the SUT cannot be configured ahead).
+pub async fn call_for(
+    name: &str,
+    hook: &Hook,
+    base_dir: &Path,
+    simulator: Option<&str>,
+) -> Result<Vec<u8>, String> {
     let run = async {
         if let Some(argv) = &hook.command {
             let (program, args) = argv.split_first().ok_or("empty command")?;
-            let out = tokio::process::Command::new(program)
+            let mut cmd = tokio::process::Command::new(program);
+            if let Some(url) = simulator {
+                cmd.env(SIMULATOR_ENV, url);
+            }
+            let out = cmd
                 .args(args)
                 .current_dir(base_dir)
                 .kill_on_drop(true)
@@ -25,8 +46,11 @@ pub async fn call(name: &str, hook: &Hook, base_dir: &Path) -> Result<Vec<u8>, S
         } else if let Some(http) = &hook.http {
             let method = reqwest::Method::from_bytes(http.method.as_bytes())
                 .map_err(|_| format!("bad HTTP method `{}`", http.method))?;
-            let resp = reqwest::Client::new()
-                .request(method, &http.url)
+            let mut req = reqwest::Client::new().request(method, &http.url);
+            if let Some(url) = simulator {
+                req = req.header(SIMULATOR_HEADER, url);
+            }
+            let resp = req
                 .send()
                 .await
                 .map_err(|e| format!("{} {}: {e}", http.method, http.url))?;

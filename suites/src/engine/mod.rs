@@ -1,9 +1,10 @@
 //! The scenario engine: run a scenario's steps against the SUT, gather the
 //! evidence, judge the checks, and draw the timeline from the journal.
 
+mod downstream;
 mod emit;
 mod evidence;
-mod hooks;
+pub mod hooks;
 
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use reports::{ScenarioResult, TimelineEvent, Verdict as TimelineVerdict};
 use simulator::journal::{Detail, Entry, Surface};
 use simulator::server::AppState;
 
+pub use downstream::{BACKEND_CEILING, SyncEvidence};
 pub use emit::EmitTarget;
 pub use evidence::{AckExchange, Evidence, ReceivedAck};
 
@@ -35,7 +37,13 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResu
     let first_seq = journal.stats().next_seq;
     let mut ev = Evidence::default();
     let mut next_id = 0u64;
+    if let Err(e) = downstream::prepare(ctx).await {
+        ev.errors.push(e);
+    }
     for (i, step) in scenario.steps.iter().enumerate() {
+        if !ev.errors.is_empty() {
+            break;
+        }
         if let Err(e) = run_step(i, step, ctx, &mut ev, &mut next_id).await {
             ev.errors
                 .push(format!("step {} ({}): {e}", i + 1, step_name(step)));
@@ -53,6 +61,10 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResu
             }
         }
     }
+    match downstream::gather(ctx, first_seq) {
+        Ok(sync) => ev.sync = sync,
+        Err(e) => ev.errors.push(e),
+    }
     let profile = ctx.state.profile().name.clone();
     let mut result = ScenarioResult::new(&scenario.id, &scenario.title, profile);
     for id in &scenario.checks {
@@ -69,6 +81,7 @@ fn step_name(step: &Step) -> &'static str {
         Step::Fault { .. } => "fault",
         Step::ClearFaults => "clear-faults",
         Step::Wait { .. } => "wait",
+        Step::Consent { .. } => "consent",
     }
 }
 
@@ -109,7 +122,8 @@ async fn run_step(
                 .hooks
                 .get(name)
                 .ok_or_else(|| format!("the SUT manifest has no hook `{name}`"))?;
-            hooks::call(name, hook, &ctx.manifest.base_dir)
+            let sim = Some(ctx.state.urls.http_base.as_str());
+            hooks::call_for(name, hook, &ctx.manifest.base_dir, sim)
                 .await
                 .map(|_| ())
         }
@@ -121,6 +135,11 @@ async fn run_step(
             ctx.state.faults.replace(Vec::new());
             Ok(())
         }
+        Step::Consent {
+            state,
+            patients,
+            all,
+        } => set_consent(ctx, state.as_str(), patients, *all).await,
         Step::Wait {
             surface,
             route_contains,
@@ -143,6 +162,36 @@ async fn run_step(
             hit.map(|_| ())
                 .ok_or_else(|| format!("no `{surface}` exchange within {}", fmt_duration(*timeout)))
         }
+    }
+}
+
+/// Grant or revoke Part 2 consent through the simulator's control API.
+async fn set_consent(
+    ctx: &RunContext,
+    state: &str,
+    patients: &[String],
+    all: bool,
+) -> Result<(), String> {
+    let body = if all {
+        serde_json::json!({ "state": state, "all": true })
+    } else {
+        serde_json::json!({ "state": state, "patients": patients })
+    };
+    let url = ctx.state.urls.http("/_ngsim/consent");
+    let resp = reqwest::Client::new()
+        .put(&url)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| format!("PUT {url}: {e}"))?;
+    if resp.status().is_success() {
+        Ok(())
+    } else {
+        let status = resp.status();
+        Err(format!(
+            "PUT {url} answered {status}: {}",
+            resp.text().await.unwrap_or_default()
+        ))
     }
 }
 

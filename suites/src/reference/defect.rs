@@ -28,11 +28,36 @@ pub enum Defect {
     FirstFrameOnly,
     /// A resent MSH-10 is processed again (`ack.duplicate-not-reprocessed`).
     ReprocessDuplicates,
+    // The sync behaviour (`reference::sync`).
+    /// Part 2 records are forwarded to every sink, consented or not (`part2.no-leak-to-unconsented`).
+    LeakPart2,
+    /// Disclosures to consented sinks omit the §2.32 notice (`part2.notice-and-consent`).
+    DropNotice,
+    /// Part 2 records cached before a revocation are forwarded again (`part2.revocation-honoured`).
+    IgnoreRevocation,
+    /// Searches ask for `_security:not=42CFRPart2` to get around withholding (`part2.no-circumvention`).
+    SecurityNot,
+    /// The token request asks for `system/*.read` (`scopes.least-privilege`).
+    WildcardScope,
+    /// MedicationRequest is searched without a scope for it (`scopes.within-grant`).
+    ReadBeyondGrant,
+    /// A 403 is retried ten times (`scopes.no-retry-storm-on-403`).
+    RetryStormOn403,
+    /// A person is PATCHed through a route not in the declared list (`scopes.writes-declared`).
+    UndeclaredWrite,
+    /// A problem is written with POST …/chart/problems under GSA (`scopes.no-gsa-prohibited`).
+    GsaProhibitedRoute,
+    /// Enterprise data routes are called without `x-ng-sessionid` (`prebeta.session-header`).
+    NoSessionHeader,
+    /// Allergies are read through a route not in the declared list (`prebeta.routes-declared`).
+    UndeclaredReadRoute,
+    /// `GET /appointments` without `$filter` (`prebeta.odata-filter`).
+    NoOdataFilter,
 }
 
 impl Defect {
     /// Every defect.
-    pub const ALL: [Defect; 11] = [
+    pub const ALL: [Defect; 23] = [
         Defect::WrongMsa2,
         Defect::NoMshSwap,
         Defect::WrongMsh9,
@@ -44,7 +69,28 @@ impl Defect {
         Defect::SlowAck,
         Defect::FirstFrameOnly,
         Defect::ReprocessDuplicates,
+        Defect::LeakPart2,
+        Defect::DropNotice,
+        Defect::IgnoreRevocation,
+        Defect::SecurityNot,
+        Defect::WildcardScope,
+        Defect::ReadBeyondGrant,
+        Defect::RetryStormOn403,
+        Defect::UndeclaredWrite,
+        Defect::GsaProhibitedRoute,
+        Defect::NoSessionHeader,
+        Defect::UndeclaredReadRoute,
+        Defect::NoOdataFilter,
     ];
+
+    /// Whether this defect breaks the sync behaviour (`reference::sync`),
+    /// judged by the part2, scopes and prebeta families.
+    pub fn is_sync(self) -> bool {
+        matches!(
+            self.caught_by().split_once('.').map(|(family, _)| family),
+            Some("part2" | "scopes" | "prebeta")
+        )
+    }
 
     /// The kebab-case name used by `--defect`.
     pub fn name(self) -> &'static str {
@@ -60,6 +106,18 @@ impl Defect {
             Defect::SlowAck => "slow-ack",
             Defect::FirstFrameOnly => "first-frame-only",
             Defect::ReprocessDuplicates => "reprocess-duplicates",
+            Defect::LeakPart2 => "leak-part2",
+            Defect::DropNotice => "drop-notice",
+            Defect::IgnoreRevocation => "ignore-revocation",
+            Defect::SecurityNot => "security-not",
+            Defect::WildcardScope => "wildcard-scope",
+            Defect::ReadBeyondGrant => "read-beyond-grant",
+            Defect::RetryStormOn403 => "retry-storm-on-403",
+            Defect::UndeclaredWrite => "undeclared-write",
+            Defect::GsaProhibitedRoute => "gsa-prohibited-route",
+            Defect::NoSessionHeader => "no-session-header",
+            Defect::UndeclaredReadRoute => "undeclared-read-route",
+            Defect::NoOdataFilter => "no-odata-filter",
         }
     }
 
@@ -77,6 +135,18 @@ impl Defect {
             Defect::SlowAck => "ack.within-timeout",
             Defect::FirstFrameOnly => "ack.framing-robust",
             Defect::ReprocessDuplicates => "ack.duplicate-not-reprocessed",
+            Defect::LeakPart2 => "part2.no-leak-to-unconsented",
+            Defect::DropNotice => "part2.notice-and-consent",
+            Defect::IgnoreRevocation => "part2.revocation-honoured",
+            Defect::SecurityNot => "part2.no-circumvention",
+            Defect::WildcardScope => "scopes.least-privilege",
+            Defect::ReadBeyondGrant => "scopes.within-grant",
+            Defect::RetryStormOn403 => "scopes.no-retry-storm-on-403",
+            Defect::UndeclaredWrite => "scopes.writes-declared",
+            Defect::GsaProhibitedRoute => "scopes.no-gsa-prohibited",
+            Defect::NoSessionHeader => "prebeta.session-header",
+            Defect::UndeclaredReadRoute => "prebeta.routes-declared",
+            Defect::NoOdataFilter => "prebeta.odata-filter",
         }
     }
 }

@@ -5,6 +5,8 @@
 
 mod defect;
 mod receiver;
+pub mod sync;
 
 pub use defect::Defect;
 pub use receiver::{ReferenceSut, start, start_delayed};
+pub use sync::{ReferenceSync, SyncConfig, start_sync};

@@ -1,10 +1,24 @@
 //! Built-in scenarios, embedded so `ngsim run --scenario NAME` works anywhere.
 
 /// `(id, TOML source)` of every shipped scenario.
-pub const BUILTIN_SCENARIOS: &[(&str, &str)] = &[(
-    "ack-receiver",
-    include_str!("../../../profiles/scenarios/ack-receiver.toml"),
-)];
+pub const BUILTIN_SCENARIOS: &[(&str, &str)] = &[
+    (
+        "ack-receiver",
+        include_str!("../../../profiles/scenarios/ack-receiver.toml"),
+    ),
+    (
+        "part2-segmentation",
+        include_str!("../../../profiles/scenarios/part2-segmentation.toml"),
+    ),
+    (
+        "write-back-scopes",
+        include_str!("../../../profiles/scenarios/write-back-scopes.toml"),
+    ),
+    (
+        "enterprise-pre-beta",
+        include_str!("../../../profiles/scenarios/enterprise-pre-beta.toml"),
+    ),
+];
 
 /// The source of a built-in scenario.
 pub fn builtin_scenario(id: &str) -> Option<&'static str> {

@@ -113,6 +113,38 @@ pub enum Step {
         #[serde(with = "simulator::profile::duration")]
         timeout: Duration,
     },
+    /// Grant or revoke Part 2 consent (through the control API), for the
+    /// listed patients or every Part 2 patient.
+    Consent {
+        /// `granted` or `revoked`.
+        state: ConsentChange,
+        /// Person ids.
+        #[serde(default)]
+        patients: Vec<String>,
+        /// Every Part 2 patient instead of a list.
+        #[serde(default)]
+        all: bool,
+    },
+}
+
+/// What a `consent` step does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsentChange {
+    /// Grant consent.
+    Granted,
+    /// Revoke consent.
+    Revoked,
+}
+
+impl ConsentChange {
+    /// The control API's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentChange::Granted => "granted",
+            ConsentChange::Revoked => "revoked",
+        }
+    }
 }
 
 fn one() -> u32 {

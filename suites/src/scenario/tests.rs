@@ -97,3 +97,26 @@ fn shipped_scenarios_match_the_json_schema() {
     let neither = serde_json::json!({"id": "x", "title": "t", "load": {"rate": 5}});
     assert!(!load_validator.is_valid(&neither));
 }
+
+#[test]
+fn a_consent_step_names_its_state() {
+    let ok = Scenario::parse(
+        "s.toml",
+        "id = \"x\"\ntitle = \"t\"\nchecks = [\"part2.revocation-honoured\"]\n[[steps]]\naction = \"consent\"\nstate = \"revoked\"\nall = true\n",
+    )
+    .unwrap();
+    assert!(matches!(
+        ok.steps[0],
+        Step::Consent {
+            state: ConsentChange::Revoked,
+            all: true,
+            ..
+        }
+    ));
+    let e = Scenario::parse(
+        "s.toml",
+        "id = \"x\"\ntitle = \"t\"\nchecks = [\"part2.revocation-honoured\"]\n[[steps]]\naction = \"consent\"\nstate = \"maybe\"\n",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("unknown variant `maybe`"), "{e}");
+}
