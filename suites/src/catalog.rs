@@ -61,6 +61,15 @@ checks! {
         "Frames split across writes and frames sent back-to-back are each acknowledged";
     "ack.duplicate-not-reprocessed", "ack-semantics", Shall, "HL7 v2.5.1 ch.2 §2.10.1 (sequence/duplicate handling)",
         "A resent message with the same MSH-10 is acknowledged but not processed twice";
+    // ack-semantics with the SUT as sender (profiles/scenarios/ack-sender.toml).
+    "ack-sender.resends-same-id", "ack-semantics", Shall, "HL7 v2.5.1 ch.2 §2.10.1 (retry with the original MSH-10); HL7 MLLP Release 1",
+        "After an ACK timeout, a garbled ACK or a dropped connection the message is resent with the same MSH-10";
+    "ack-sender.no-resend-on-reject", "ack-semantics", Shall, "HL7 v2.5.1 ch.2 §2.9.2, table 0008 (AE/AR: the receiver has judged the message)",
+        "A message answered AE or AR is not resent unchanged";
+    "ack-sender.per-patient-order", "ack-semantics", Shall, "HL7 v2.5.1 ch.2 §2.10.1 (sequential delivery); NextGen Rosetta interface ordering",
+        "A failed message is delivered before any later message for the same patient";
+    "ack-sender.backoff", "ack-semantics", Should, "HL7 MLLP Release 1 (no retry flood); profile retry guidance",
+        "After a failed exchange the sender waits before sending again (no immediate retry flood)";
 }
 
 /// A check by id.

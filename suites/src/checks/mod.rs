@@ -3,6 +3,7 @@
 //! the journal entries that support it.
 
 pub mod ack;
+pub mod ack_sender;
 
 use reports::{CheckResult, Outcome};
 
@@ -29,6 +30,7 @@ pub enum Verdict {
 pub fn judge(id: &str, evidence: &Evidence) -> Verdict {
     match id.split_once('.').map(|(family, _)| family) {
         Some("ack") => ack::judge(id, evidence),
+        Some("ack-sender") => ack_sender::judge(id, evidence),
         _ => Verdict::Skip(format!("no implementation for `{id}`")),
     }
 }

@@ -99,12 +99,14 @@ pub(super) fn run(args: RunArgs) -> Result<u8, Failure> {
     runtime.block_on(async {
         for profile in &profiles {
             report.profiles.push(profile.name.clone());
-            let sim = Simulator::builder()
+            let mut builder = Simulator::builder()
                 .profile(profile.clone())
-                .seed(args.seed)
-                .start()
-                .await
-                .map_err(Failure::infrastructure)?;
+                .seed(args.seed);
+            if let Some(sender) = &manifest.mllp_sender {
+                // The SUT sends HL7 to this address: the embedded simulator listens there.
+                builder = builder.mllp_addr(sender.simulator_listen);
+            }
+            let sim = builder.start().await.map_err(Failure::infrastructure)?;
             let ctx = RunContext {
                 state: sim.state().clone(),
                 manifest: manifest.clone(),

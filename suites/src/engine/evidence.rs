@@ -58,6 +58,9 @@ pub struct Evidence {
     pub processed: Option<Vec<String>>,
     /// Step failures that make checks unjudgeable (an unreachable SUT, a hook that failed).
     pub errors: Vec<String>,
+    /// Every journal entry recorded while the scenario ran (what the SUT did
+    /// to the simulator), in sequence order.
+    pub journal: Vec<std::sync::Arc<simulator::journal::Entry>>,
 }
 
 impl Evidence {

@@ -4,6 +4,7 @@
 mod emit;
 mod evidence;
 mod hooks;
+mod settle;
 
 use std::time::Duration;
 
@@ -53,12 +54,15 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResu
             }
         }
     }
+    settle::delayed_acks(scenario, ctx, first_seq).await;
+    ev.journal = journal.entries(first_seq, 100_000, |_| true);
     let profile = ctx.state.profile().name.clone();
     let mut result = ScenarioResult::new(&scenario.id, &scenario.title, profile);
     for id in &scenario.checks {
         result.checks.push(checks::evaluate(checks::def(id), &ev));
     }
-    result.timeline = timeline(&journal.entries(first_seq, 5000, |_| true), &result);
+    let shown = &ev.journal[..ev.journal.len().min(5000)];
+    result.timeline = timeline(shown, &result);
     result
 }
 
@@ -69,6 +73,7 @@ fn step_name(step: &Step) -> &'static str {
         Step::Fault { .. } => "fault",
         Step::ClearFaults => "clear-faults",
         Step::Wait { .. } => "wait",
+        Step::ListenerFault { .. } => "listener-fault",
     }
 }
 
@@ -115,6 +120,19 @@ async fn run_step(
         }
         Step::Fault { rule } => {
             ctx.state.faults.add(rule.clone());
+            Ok(())
+        }
+        Step::ListenerFault {
+            fault,
+            message,
+            times,
+        } => {
+            let sender = ctx.manifest.mllp_sender.as_ref().ok_or(
+                "this step makes the simulator's MLLP listener misbehave towards the SUT, but the SUT manifest has no [mllp-sender]",
+            )?;
+            ctx.state
+                .faults
+                .add(fault.rule(message, *times, sender.ack_timeout));
             Ok(())
         }
         Step::ClearFaults => {

@@ -1,10 +1,16 @@
 //! The reference integration: a small, correct system under test that passes
 //! every shipped scenario, plus `--defect` switches that each break exactly one
 //! behaviour. Every check in the catalogue is proven by a defect that makes it
-//! fail (see `suites/tests/reference_defects.rs`).
+//! fail (see `suites/tests/reference_defects.rs` and
+//! `suites/tests/reference_client_defects.rs`).
 
+mod client;
+mod client_defect;
 mod defect;
 mod receiver;
+mod sender;
 
+pub use client::{ClientTargets, ReferenceClient, start_client};
+pub use client_defect::ClientDefect;
 pub use defect::Defect;
 pub use receiver::{ReferenceSut, start};

@@ -1,10 +1,16 @@
 //! Built-in scenarios, embedded so `ngsim run --scenario NAME` works anywhere.
 
 /// `(id, TOML source)` of every shipped scenario.
-pub const BUILTIN_SCENARIOS: &[(&str, &str)] = &[(
-    "ack-receiver",
-    include_str!("../../../profiles/scenarios/ack-receiver.toml"),
-)];
+pub const BUILTIN_SCENARIOS: &[(&str, &str)] = &[
+    (
+        "ack-receiver",
+        include_str!("../../../profiles/scenarios/ack-receiver.toml"),
+    ),
+    (
+        "ack-sender",
+        include_str!("../../../profiles/scenarios/ack-sender.toml"),
+    ),
+];
 
 /// The source of a built-in scenario.
 pub fn builtin_scenario(id: &str) -> Option<&'static str> {

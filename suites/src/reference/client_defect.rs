@@ -1,0 +1,73 @@
+//! The defects of the reference integration's client side (the SUT as HL7
+//! sender, SMART app, Bulk client, FHIR reader). Kept apart from the receiver's
+//! [`Defect`](super::Defect)s because they are proven by other scenarios.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// One deliberate client misbehaviour, and the check that must catch it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ClientDefect {
+    /// A failed message is resent with a fresh MSH-10 (`ack-sender.resends-same-id`).
+    ResendNewId,
+    /// A message answered AE or AR is resent (`ack-sender.no-resend-on-reject`).
+    ResendOnReject,
+    /// A failed message goes to the back of the queue (`ack-sender.per-patient-order`).
+    Reorder,
+    /// A failed message is resent at once (`ack-sender.backoff`).
+    NoBackoff,
+}
+
+impl ClientDefect {
+    /// Every client defect.
+    pub const ALL: [ClientDefect; 4] = [
+        ClientDefect::ResendNewId,
+        ClientDefect::ResendOnReject,
+        ClientDefect::Reorder,
+        ClientDefect::NoBackoff,
+    ];
+
+    /// The kebab-case name used by `--defect`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClientDefect::ResendNewId => "resend-new-id",
+            ClientDefect::ResendOnReject => "resend-on-reject",
+            ClientDefect::Reorder => "reorder",
+            ClientDefect::NoBackoff => "no-backoff",
+        }
+    }
+
+    /// The check id this defect must fail (and no other).
+    pub fn caught_by(self) -> &'static str {
+        match self {
+            ClientDefect::ResendNewId => "ack-sender.resends-same-id",
+            ClientDefect::ResendOnReject => "ack-sender.no-resend-on-reject",
+            ClientDefect::Reorder => "ack-sender.per-patient-order",
+            ClientDefect::NoBackoff => "ack-sender.backoff",
+        }
+    }
+
+    /// The shipped scenario that exercises it.
+    pub fn scenario(self) -> &'static str {
+        "ack-sender"
+    }
+}
+
+impl fmt::Display for ClientDefect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ClientDefect {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        ClientDefect::ALL
+            .into_iter()
+            .find(|d| d.name() == s)
+            .ok_or_else(|| {
+                let known: Vec<&str> = ClientDefect::ALL.iter().map(|d| d.name()).collect();
+                format!("unknown client defect `{s}` (known: {})", known.join(", "))
+            })
+    }
+}
