@@ -47,8 +47,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     if let Some(mllp) = sim_mllp {
-        let client =
-            reference::start_client(client_defect, ClientTargets { mllp: Some(mllp) }).await?;
+        let client = reference::start_client(
+            client_defect,
+            ClientTargets {
+                mllp: Some(mllp),
+                fhir: None,
+            },
+        )
+        .await?;
         std::fs::write(&manifest, client.manifest_toml())?;
         println!(
             "reference client: sends HL7 to {mllp}; hooks http://{}",

@@ -70,6 +70,13 @@ checks! {
         "A failed message is delivered before any later message for the same patient";
     "ack-sender.backoff", "ack-semantics", Should, "HL7 MLLP Release 1 (no retry flood); profile retry guidance",
         "After a failed exchange the sender waits before sending again (no immediate retry flood)";
+    // resilience (profiles/scenarios/resilience.toml).
+    "resilience.retry-after-honoured", "resilience", Shall, "RFC 9110 §10.2.3 (Retry-After); RFC 6585 §4 (429)",
+        "After a 429 the next request waits at least the Retry-After";
+    "resilience.backoff-5xx", "resilience", Should, "RFC 9110 §15.6 (5xx); NextGen API rate-limit guidance",
+        "After a 5xx the client pauses before retrying (no retry flood)";
+    "resilience.paging-to-end", "resilience", Shall, "FHIR R4 §3.1.1.3 (Bundle.link next); FHIR R4 search paging",
+        "Search results are read to the end by following Bundle.link[next]";
 }
 
 /// A check by id.

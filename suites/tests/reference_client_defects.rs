@@ -8,7 +8,7 @@ use std::path::Path;
 use simulator::Simulator;
 use suites::engine::{RunContext, run_scenario};
 use suites::manifest::SutManifest;
-use suites::reference::{self, ClientDefect, ClientTargets};
+use suites::reference::{self, ClientDefect, ClientTargets, FhirTarget};
 use suites::scenario::Scenario;
 
 mod support;
@@ -21,13 +21,20 @@ async fn failing_checks(
 ) -> (BTreeSet<String>, Vec<String>) {
     let sim = Simulator::builder()
         .mllp_addr("127.0.0.1:0".parse().unwrap())
+        .patients(60)
         .start()
         .await
         .unwrap();
+    let fhir = FhirTarget {
+        base: sim.fhir_base_url(),
+        client_id: "demo-backend".into(),
+        key: sim.state().auth.demo_backend_key().clone(),
+    };
     let client = reference::start_client(
         defect,
         ClientTargets {
             mllp: sim.mllp_addr(),
+            fhir: Some(fhir),
         },
     )
     .await
@@ -42,14 +49,23 @@ async fn failing_checks(
     support::not_passed(&result)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_reference_client_passes_every_sender_check() {
-    let (failing, messages) = failing_checks("ack-sender", None).await;
+async fn passes(scenario: &str) {
+    let (failing, messages) = failing_checks(scenario, None).await;
     assert!(
         failing.is_empty(),
-        "the good SUT failed:\n{}",
+        "the good SUT failed {scenario}:\n{}",
         messages.join("\n")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_client_passes_every_sender_check() {
+    passes("ack-sender").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_client_passes_every_resilience_check() {
+    passes("resilience").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,7 +82,7 @@ async fn each_client_defect_fails_exactly_its_check() {
         );
         proven.insert(defect.caught_by());
     }
-    for scenario in ["ack-sender"] {
+    for scenario in ["ack-sender", "resilience"] {
         for id in &Scenario::load(scenario).unwrap().checks {
             assert!(proven.contains(id.as_str()), "no defect makes `{id}` fail");
         }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use simulator::journal::Surface;
 
-use super::Verdict;
+use super::{Verdict, passed_unless_nothing_judged};
 use crate::engine::Evidence;
 use crate::scenario::ListenerFault;
 
@@ -79,15 +79,6 @@ fn transient(all: &[Attempt]) -> impl Iterator<Item = (usize, &Attempt)> {
     all.iter()
         .enumerate()
         .filter(|(_, a)| a.fault.is_some_and(ListenerFault::is_transient))
-}
-
-/// Pass when something was judged (and nothing failed), else skip with `why`.
-fn passed_unless_nothing_judged(judged: usize, why: &str) -> Verdict {
-    if judged == 0 {
-        Verdict::Skip(why.into())
-    } else {
-        Verdict::Pass
-    }
 }
 
 fn nothing_sent(all: &[Attempt]) -> Option<Verdict> {

@@ -4,6 +4,7 @@
 
 pub mod ack;
 pub mod ack_sender;
+pub mod resilience;
 
 use reports::{CheckResult, Outcome};
 
@@ -26,11 +27,21 @@ pub enum Verdict {
     Skip(String),
 }
 
+/// Pass when something was judged (and nothing failed), else skip with `why`.
+fn passed_unless_nothing_judged(judged: usize, why: &str) -> Verdict {
+    if judged == 0 {
+        Verdict::Skip(why.into())
+    } else {
+        Verdict::Pass
+    }
+}
+
 /// Judge one check by id.
 pub fn judge(id: &str, evidence: &Evidence) -> Verdict {
     match id.split_once('.').map(|(family, _)| family) {
         Some("ack") => ack::judge(id, evidence),
         Some("ack-sender") => ack_sender::judge(id, evidence),
+        Some("resilience") => resilience::judge(id, evidence),
         _ => Verdict::Skip(format!("no implementation for `{id}`")),
     }
 }

@@ -61,6 +61,9 @@ pub struct Evidence {
     /// Every journal entry recorded while the scenario ran (what the SUT did
     /// to the simulator), in sequence order.
     pub journal: Vec<std::sync::Arc<simulator::journal::Entry>>,
+    /// Fault rules the scenario's `fault` steps added (to read their parameters,
+    /// e.g. a 429's `Retry-After`, by the name the journal gives).
+    pub faults: Vec<simulator::faults::FaultRule>,
 }
 
 impl Evidence {

@@ -120,6 +120,7 @@ async fn run_step(
         }
         Step::Fault { rule } => {
             ctx.state.faults.add(rule.clone());
+            ev.faults.push(rule.clone());
             Ok(())
         }
         Step::ListenerFault {

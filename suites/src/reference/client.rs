@@ -1,7 +1,8 @@
 //! The reference integration's client side: a process that talks TO the
 //! simulator (as a real integration does), driven by hooks. Its hook server
 //! answers `POST /send-hl7` by delivering its HL7 feed to the simulator's MLLP
-//! listener and returning when the feed is done.
+//! listener and returning when the feed is done, and `POST /read-fhir` by
+//! reading every Patient page by page.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::ClientDefect;
+use super::reader::{self, ReaderConfig};
 use super::sender::{self, SenderConfig};
 
 /// Where the simulator is, as the client is configured to reach it.
@@ -19,11 +21,26 @@ use super::sender::{self, SenderConfig};
 pub struct ClientTargets {
     /// The simulator's MLLP listener (for the HL7 sender).
     pub mllp: Option<SocketAddr>,
+    /// The simulator's FHIR base and a registered backend client (for the
+    /// FHIR reader).
+    pub fhir: Option<FhirTarget>,
+}
+
+/// A FHIR server and the backend registration used against it.
+#[derive(Debug, Clone)]
+pub struct FhirTarget {
+    /// FHIR base URL.
+    pub base: String,
+    /// Backend client id.
+    pub client_id: String,
+    /// Its signing key (its public half registered with the server).
+    pub key: simulator::auth::ClientKey,
 }
 
 #[derive(Debug)]
 struct Shared {
     sender: Option<SenderConfig>,
+    reader: Option<ReaderConfig>,
     runs: AtomicU64,
     seed: u64,
 }
@@ -60,6 +77,12 @@ impl ReferenceClient {
                 self.hooks_addr
             ));
         }
+        if self.shared.reader.is_some() {
+            out.push_str(&format!(
+                "\n[hooks.read-fhir]\nhttp = {{ method = \"POST\", url = \"http://{}/read-fhir\" }}\ntimeout = \"60s\"\n",
+                self.hooks_addr
+            ));
+        }
         out
     }
 }
@@ -82,8 +105,16 @@ pub async fn start_client(
         max_attempts: 4,
         defect,
     });
+    let reader = targets.fhir.map(|f| ReaderConfig {
+        fhir_base: f.base,
+        client_id: f.client_id,
+        key: f.key,
+        backoff: SENDER_BACKOFF,
+        defect,
+    });
     let shared = Arc::new(Shared {
         sender,
+        reader,
         runs: AtomicU64::new(0),
         seed: 11,
     });
@@ -91,26 +122,46 @@ pub async fn start_client(
     let hooks = TcpListener::bind("127.0.0.1:0").await?;
     let hooks_addr = hooks.local_addr()?;
     let s = shared.clone();
-    let router = axum::Router::new().route(
-        "/send-hl7",
-        axum::routing::post(move || {
-            let s = s.clone();
-            async move {
-                let Some(cfg) = &s.sender else {
-                    return Err((
-                        axum::http::StatusCode::CONFLICT,
-                        "no MLLP target configured",
-                    ));
-                };
-                let run = s.runs.fetch_add(1, Ordering::Relaxed);
-                let report = sender::deliver(cfg, run, s.seed).await;
-                Ok(axum::Json(serde_json::json!({
-                    "delivered": report.delivered,
-                    "rejected": report.rejected,
-                })))
-            }
-        }),
-    );
+    let r = shared.clone();
+    let router = axum::Router::new()
+        .route(
+            "/read-fhir",
+            axum::routing::post(move || {
+                let r = r.clone();
+                async move {
+                    let Some(cfg) = &r.reader else {
+                        return Err((
+                            axum::http::StatusCode::CONFLICT,
+                            "no FHIR server configured".to_owned(),
+                        ));
+                    };
+                    match reader::read_all(cfg).await {
+                        Ok(n) => Ok(axum::Json(serde_json::json!({ "read": n }))),
+                        Err(e) => Err((axum::http::StatusCode::BAD_GATEWAY, e)),
+                    }
+                }
+            }),
+        )
+        .route(
+            "/send-hl7",
+            axum::routing::post(move || {
+                let s = s.clone();
+                async move {
+                    let Some(cfg) = &s.sender else {
+                        return Err((
+                            axum::http::StatusCode::CONFLICT,
+                            "no MLLP target configured".to_owned(),
+                        ));
+                    };
+                    let run = s.runs.fetch_add(1, Ordering::Relaxed);
+                    let report = sender::deliver(cfg, run, s.seed).await;
+                    Ok(axum::Json(serde_json::json!({
+                        "delivered": report.delivered,
+                        "rejected": report.rejected,
+                    })))
+                }
+            }),
+        );
     let st = stop.clone();
     tokio::spawn(async move {
         let _ = axum::serve(hooks, router)

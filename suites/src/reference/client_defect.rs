@@ -16,15 +16,25 @@ pub enum ClientDefect {
     Reorder,
     /// A failed message is resent at once (`ack-sender.backoff`).
     NoBackoff,
+    /// A 429 is retried after the 5xx pause, not its `Retry-After`
+    /// (`resilience.retry-after-honoured`).
+    IgnoreRetryAfter,
+    /// A 5xx is retried at once (`resilience.backoff-5xx`).
+    NoBackoff5xx,
+    /// Only the first page of a search is read (`resilience.paging-to-end`).
+    FirstPageOnly,
 }
 
 impl ClientDefect {
     /// Every client defect.
-    pub const ALL: [ClientDefect; 4] = [
+    pub const ALL: [ClientDefect; 7] = [
         ClientDefect::ResendNewId,
         ClientDefect::ResendOnReject,
         ClientDefect::Reorder,
         ClientDefect::NoBackoff,
+        ClientDefect::IgnoreRetryAfter,
+        ClientDefect::NoBackoff5xx,
+        ClientDefect::FirstPageOnly,
     ];
 
     /// The kebab-case name used by `--defect`.
@@ -34,6 +44,9 @@ impl ClientDefect {
             ClientDefect::ResendOnReject => "resend-on-reject",
             ClientDefect::Reorder => "reorder",
             ClientDefect::NoBackoff => "no-backoff",
+            ClientDefect::IgnoreRetryAfter => "ignore-retry-after",
+            ClientDefect::NoBackoff5xx => "no-backoff-5xx",
+            ClientDefect::FirstPageOnly => "first-page-only",
         }
     }
 
@@ -44,12 +57,23 @@ impl ClientDefect {
             ClientDefect::ResendOnReject => "ack-sender.no-resend-on-reject",
             ClientDefect::Reorder => "ack-sender.per-patient-order",
             ClientDefect::NoBackoff => "ack-sender.backoff",
+            ClientDefect::IgnoreRetryAfter => "resilience.retry-after-honoured",
+            ClientDefect::NoBackoff5xx => "resilience.backoff-5xx",
+            ClientDefect::FirstPageOnly => "resilience.paging-to-end",
         }
     }
 
     /// The shipped scenario that exercises it.
     pub fn scenario(self) -> &'static str {
-        "ack-sender"
+        match self {
+            ClientDefect::ResendNewId
+            | ClientDefect::ResendOnReject
+            | ClientDefect::Reorder
+            | ClientDefect::NoBackoff => "ack-sender",
+            ClientDefect::IgnoreRetryAfter
+            | ClientDefect::NoBackoff5xx
+            | ClientDefect::FirstPageOnly => "resilience",
+        }
     }
 }
 

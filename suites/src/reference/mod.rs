@@ -7,10 +7,11 @@
 mod client;
 mod client_defect;
 mod defect;
+mod reader;
 mod receiver;
 mod sender;
 
-pub use client::{ClientTargets, ReferenceClient, start_client};
+pub use client::{ClientTargets, FhirTarget, ReferenceClient, start_client};
 pub use client_defect::ClientDefect;
 pub use defect::Defect;
 pub use receiver::{ReferenceSut, start};

@@ -10,6 +10,10 @@ pub const BUILTIN_SCENARIOS: &[(&str, &str)] = &[
         "ack-sender",
         include_str!("../../../profiles/scenarios/ack-sender.toml"),
     ),
+    (
+        "resilience",
+        include_str!("../../../profiles/scenarios/resilience.toml"),
+    ),
 ];
 
 /// The source of a built-in scenario.
