@@ -77,6 +77,17 @@ checks! {
         "After a 5xx the client pauses before retrying (no retry flood)";
     "resilience.paging-to-end", "resilience", Shall, "FHIR R4 §3.1.1.3 (Bundle.link next); FHIR R4 search paging",
         "Search results are read to the end by following Bundle.link[next]";
+    // bulk-client (profiles/scenarios/bulk-client.toml).
+    "bulk-client.retry-after-honoured", "bulk-client", Shall, "FHIR Bulk Data IG STU2 §Bulk Data Status Request (Retry-After); RFC 9110 §10.2.3",
+        "Status polls wait at least the Retry-After of the previous answer";
+    "bulk-client.transient-retried", "bulk-client", Shall, "FHIR Bulk Data IG STU2 §Bulk Data Status Request (transient errors)",
+        "A 429 or 503 on a status poll is retried on the same job";
+    "bulk-client.fatal-not-retried", "bulk-client", Shall, "FHIR Bulk Data IG STU2 §Bulk Data Kick-off / Status Request (error responses)",
+        "A kick-off refused with a 4xx, or a failed job, is not retried";
+    "bulk-client.token-on-downloads", "bulk-client", Shall, "FHIR Bulk Data IG STU2 §File Request (requiresAccessToken)",
+        "Output files are downloaded with the access token when the manifest requires it";
+    "bulk-client.cancels-abandoned", "bulk-client", Should, "FHIR Bulk Data IG STU2 §Bulk Data Delete Request",
+        "An export the client abandons is cancelled with DELETE on its status URL";
 }
 
 /// A check by id.

@@ -4,6 +4,8 @@
 
 pub mod ack;
 pub mod ack_sender;
+pub mod bulk;
+mod http_journal;
 pub mod resilience;
 
 use reports::{CheckResult, Outcome};
@@ -42,6 +44,7 @@ pub fn judge(id: &str, evidence: &Evidence) -> Verdict {
         Some("ack") => ack::judge(id, evidence),
         Some("ack-sender") => ack_sender::judge(id, evidence),
         Some("resilience") => resilience::judge(id, evidence),
+        Some("bulk-client") => bulk::judge(id, evidence),
         _ => Verdict::Skip(format!("no implementation for `{id}`")),
     }
 }

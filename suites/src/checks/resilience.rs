@@ -5,46 +5,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use simulator::faults::FaultKind;
 use simulator::journal::Surface;
 
+use super::http_journal::{Req, SLACK_US, rate_limit_secs, requests};
 use super::{Verdict, passed_unless_nothing_judged};
 use crate::engine::Evidence;
 
 /// The least pause after a 5xx that counts as backing off.
 pub const BACKOFF_FLOOR: Duration = Duration::from_millis(100);
-/// Clock slack allowed against `Retry-After`.
-const SLACK_US: u64 = 20_000;
-
-#[derive(Debug)]
-struct Request<'a> {
-    seq: u64,
-    arrived_us: u64,
-    answered_us: u64,
-    h: &'a simulator::journal::HttpExchange,
-}
-
-fn requests(ev: &Evidence) -> Vec<Request<'_>> {
-    let mut out: Vec<Request<'_>> = ev
-        .journal
-        .iter()
-        .filter(|e| e.surface == Surface::Fhir)
-        .filter_map(|e| {
-            let h = e.http()?;
-            Some(Request {
-                seq: e.seq,
-                arrived_us: e.t_us.saturating_sub(h.latency_us),
-                answered_us: e.t_us,
-                h,
-            })
-        })
-        .collect();
-    out.sort_by_key(|r| (r.arrived_us, r.seq));
-    out
-}
 
 pub(super) fn judge(id: &str, ev: &Evidence) -> Verdict {
-    let all = requests(ev);
+    let all = requests(ev, Surface::Fhir);
     if all.is_empty() {
         return Verdict::Skip("the SUT made no FHIR request".into());
     }
@@ -56,30 +27,17 @@ pub(super) fn judge(id: &str, ev: &Evidence) -> Verdict {
     }
 }
 
-/// `Retry-After` of the fault named `name` (rules are named, or go by kind).
-fn retry_after_of(ev: &Evidence, name: &str) -> Option<u64> {
-    ev.faults.iter().find_map(|r| {
-        let rule_name = r.name.as_deref().unwrap_or(r.kind.label());
-        match &r.kind {
-            FaultKind::RateLimit { retry_after_secs } if rule_name == name => {
-                Some(u64::from(*retry_after_secs))
-            }
-            _ => None,
-        }
-    })
-}
-
 /// The first request after `i` (by arrival).
-fn next_after<'a>(all: &'a [Request<'a>], i: usize) -> Option<&'a Request<'a>> {
+fn next_after<'a>(all: &'a [Req<'a>], i: usize) -> Option<&'a Req<'a>> {
     all.get(i + 1..)?
         .iter()
         .find(|r| r.arrived_us >= all[i].arrived_us)
 }
 
-fn retry_after(ev: &Evidence, all: &[Request<'_>]) -> Verdict {
+fn retry_after(ev: &Evidence, all: &[Req<'_>]) -> Verdict {
     let mut judged = 0;
     for (i, r) in all.iter().enumerate().filter(|(_, r)| r.h.status == 429) {
-        let Some(secs) = r.h.fault.as_deref().and_then(|f| retry_after_of(ev, f)) else {
+        let Some(secs) = r.h.fault.as_deref().and_then(|f| rate_limit_secs(ev, f)) else {
             continue;
         };
         judged += 1;
@@ -102,7 +60,7 @@ fn retry_after(ev: &Evidence, all: &[Request<'_>]) -> Verdict {
     passed_unless_nothing_judged(judged, "no 429 with Retry-After was injected")
 }
 
-fn backoff_5xx(all: &[Request<'_>]) -> Verdict {
+fn backoff_5xx(all: &[Req<'_>]) -> Verdict {
     let floor = u64::try_from(BACKOFF_FLOOR.as_micros()).unwrap_or(u64::MAX);
     let mut judged = 0;
     for (i, r) in all.iter().enumerate().filter(|(_, r)| r.h.status >= 500) {
@@ -130,7 +88,7 @@ fn backoff_5xx(all: &[Request<'_>]) -> Verdict {
 
 /// Every search read to its end: the distinct ids returned by a search route
 /// add up to the total it reported.
-fn paging(all: &[Request<'_>]) -> Verdict {
+fn paging(all: &[Req<'_>]) -> Verdict {
     let mut by_route: BTreeMap<&str, (usize, BTreeSet<&str>, Vec<u64>)> = BTreeMap::new();
     for r in all
         .iter()

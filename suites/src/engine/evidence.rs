@@ -64,6 +64,8 @@ pub struct Evidence {
     /// Fault rules the scenario's `fault` steps added (to read their parameters,
     /// e.g. a 429's `Retry-After`, by the name the journal gives).
     pub faults: Vec<simulator::faults::FaultRule>,
+    /// The `Retry-After` the simulator's profile puts on Bulk status answers.
+    pub bulk_retry_after_secs: u32,
 }
 
 impl Evidence {

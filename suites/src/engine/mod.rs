@@ -34,7 +34,10 @@ pub struct RunContext {
 pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResult {
     let journal = &ctx.state.journal;
     let first_seq = journal.stats().next_seq;
-    let mut ev = Evidence::default();
+    let mut ev = Evidence {
+        bulk_retry_after_secs: ctx.state.profile().bulk.retry_after_secs,
+        ..Evidence::default()
+    };
     let mut next_id = 0u64;
     for (i, step) in scenario.steps.iter().enumerate() {
         if let Err(e) = run_step(i, step, ctx, &mut ev, &mut next_id).await {

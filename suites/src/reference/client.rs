@@ -2,7 +2,8 @@
 //! simulator (as a real integration does), driven by hooks. Its hook server
 //! answers `POST /send-hl7` by delivering its HL7 feed to the simulator's MLLP
 //! listener and returning when the feed is done, and `POST /read-fhir` by
-//! reading every Patient page by page.
+//! reading every Patient page by page, and `POST /bulk-export` and
+//! `POST /bulk-abandon` by running a Bulk export to its end or abandoning one.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::ClientDefect;
+use super::bulk_client::{self, BulkRun};
 use super::reader::{self, ReaderConfig};
 use super::sender::{self, SenderConfig};
 
@@ -78,10 +80,12 @@ impl ReferenceClient {
             ));
         }
         if self.shared.reader.is_some() {
-            out.push_str(&format!(
-                "\n[hooks.read-fhir]\nhttp = {{ method = \"POST\", url = \"http://{}/read-fhir\" }}\ntimeout = \"60s\"\n",
-                self.hooks_addr
-            ));
+            for hook in ["read-fhir", "bulk-export", "bulk-abandon"] {
+                out.push_str(&format!(
+                    "\n[hooks.{hook}]\nhttp = {{ method = \"POST\", url = \"http://{}/{hook}\" }}\ntimeout = \"60s\"\n",
+                    self.hooks_addr
+                ));
+            }
         }
         out
     }
@@ -124,6 +128,8 @@ pub async fn start_client(
     let s = shared.clone();
     let r = shared.clone();
     let router = axum::Router::new()
+        .route("/bulk-export", bulk_hook(shared.clone(), BulkRun::Complete))
+        .route("/bulk-abandon", bulk_hook(shared.clone(), BulkRun::Abandon))
         .route(
             "/read-fhir",
             axum::routing::post(move || {
@@ -172,5 +178,24 @@ pub async fn start_client(
         hooks_addr,
         shared,
         stop,
+    })
+}
+
+/// A hook that runs one Bulk export.
+fn bulk_hook(s: Arc<Shared>, run: BulkRun) -> axum::routing::MethodRouter {
+    axum::routing::post(move || {
+        let s = s.clone();
+        async move {
+            let Some(cfg) = &s.reader else {
+                return Err((
+                    axum::http::StatusCode::CONFLICT,
+                    "no FHIR server configured".to_owned(),
+                ));
+            };
+            bulk_client::export(cfg, run)
+                .await
+                .map(axum::Json)
+                .map_err(|e| (axum::http::StatusCode::BAD_GATEWAY, e))
+        }
     })
 }

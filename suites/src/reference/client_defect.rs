@@ -23,11 +23,23 @@ pub enum ClientDefect {
     NoBackoff5xx,
     /// Only the first page of a search is read (`resilience.paging-to-end`).
     FirstPageOnly,
+    /// Bulk status is polled on a short fixed period, not per `Retry-After`
+    /// (`bulk-client.retry-after-honoured`).
+    BulkIgnoreRetryAfter,
+    /// A 503 on a status poll is taken for a dead job: cancel and start over
+    /// (`bulk-client.transient-retried`).
+    BulkRestartOnTransient,
+    /// A refused kick-off and a failed job are retried (`bulk-client.fatal-not-retried`).
+    BulkRetryFatal,
+    /// Files are downloaded without the access token (`bulk-client.token-on-downloads`).
+    BulkNoDownloadToken,
+    /// An abandoned export is left running (`bulk-client.cancels-abandoned`).
+    BulkNoCancel,
 }
 
 impl ClientDefect {
     /// Every client defect.
-    pub const ALL: [ClientDefect; 7] = [
+    pub const ALL: [ClientDefect; 12] = [
         ClientDefect::ResendNewId,
         ClientDefect::ResendOnReject,
         ClientDefect::Reorder,
@@ -35,6 +47,11 @@ impl ClientDefect {
         ClientDefect::IgnoreRetryAfter,
         ClientDefect::NoBackoff5xx,
         ClientDefect::FirstPageOnly,
+        ClientDefect::BulkIgnoreRetryAfter,
+        ClientDefect::BulkRestartOnTransient,
+        ClientDefect::BulkRetryFatal,
+        ClientDefect::BulkNoDownloadToken,
+        ClientDefect::BulkNoCancel,
     ];
 
     /// The kebab-case name used by `--defect`.
@@ -47,6 +64,11 @@ impl ClientDefect {
             ClientDefect::IgnoreRetryAfter => "ignore-retry-after",
             ClientDefect::NoBackoff5xx => "no-backoff-5xx",
             ClientDefect::FirstPageOnly => "first-page-only",
+            ClientDefect::BulkIgnoreRetryAfter => "bulk-ignore-retry-after",
+            ClientDefect::BulkRestartOnTransient => "bulk-restart-on-transient",
+            ClientDefect::BulkRetryFatal => "bulk-retry-fatal",
+            ClientDefect::BulkNoDownloadToken => "bulk-no-download-token",
+            ClientDefect::BulkNoCancel => "bulk-no-cancel",
         }
     }
 
@@ -60,6 +82,11 @@ impl ClientDefect {
             ClientDefect::IgnoreRetryAfter => "resilience.retry-after-honoured",
             ClientDefect::NoBackoff5xx => "resilience.backoff-5xx",
             ClientDefect::FirstPageOnly => "resilience.paging-to-end",
+            ClientDefect::BulkIgnoreRetryAfter => "bulk-client.retry-after-honoured",
+            ClientDefect::BulkRestartOnTransient => "bulk-client.transient-retried",
+            ClientDefect::BulkRetryFatal => "bulk-client.fatal-not-retried",
+            ClientDefect::BulkNoDownloadToken => "bulk-client.token-on-downloads",
+            ClientDefect::BulkNoCancel => "bulk-client.cancels-abandoned",
         }
     }
 
@@ -73,6 +100,11 @@ impl ClientDefect {
             ClientDefect::IgnoreRetryAfter
             | ClientDefect::NoBackoff5xx
             | ClientDefect::FirstPageOnly => "resilience",
+            ClientDefect::BulkIgnoreRetryAfter
+            | ClientDefect::BulkRestartOnTransient
+            | ClientDefect::BulkRetryFatal
+            | ClientDefect::BulkNoDownloadToken
+            | ClientDefect::BulkNoCancel => "bulk-client",
         }
     }
 }

@@ -4,6 +4,7 @@
 //! fail (see `suites/tests/reference_defects.rs` and
 //! `suites/tests/reference_client_defects.rs`).
 
+mod bulk_client;
 mod client;
 mod client_defect;
 mod defect;

@@ -32,7 +32,7 @@ pub struct ReaderConfig {
 /// Retries per request before giving up.
 const MAX_RETRIES: u32 = 5;
 
-async fn token(http: &reqwest::Client, cfg: &ReaderConfig) -> Result<String, String> {
+pub(super) async fn token(http: &reqwest::Client, cfg: &ReaderConfig) -> Result<String, String> {
     let well_known = format!(
         "{}/.well-known/smart-configuration",
         cfg.fhir_base.trim_end_matches('/')
@@ -59,7 +59,7 @@ async fn token(http: &reqwest::Client, cfg: &ReaderConfig) -> Result<String, Str
         .post(&token_url)
         .form(&[
             ("grant_type", "client_credentials"),
-            ("scope", "system/Patient.rs"),
+            ("scope", "system/Patient.rs system/Observation.rs"),
             (
                 "client_assertion_type",
                 "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",

@@ -14,6 +14,10 @@ pub const BUILTIN_SCENARIOS: &[(&str, &str)] = &[
         "resilience",
         include_str!("../../../profiles/scenarios/resilience.toml"),
     ),
+    (
+        "bulk-client",
+        include_str!("../../../profiles/scenarios/bulk-client.toml"),
+    ),
 ];
 
 /// The source of a built-in scenario.
