@@ -88,6 +88,15 @@ checks! {
         "Output files are downloaded with the access token when the manifest requires it";
     "bulk-client.cancels-abandoned", "bulk-client", Should, "FHIR Bulk Data IG STU2 §Bulk Data Delete Request",
         "An export the client abandons is cancelled with DELETE on its status URL";
+    // smart-client (profiles/scenarios/smart-client.toml).
+    "smart-client.pkce-s256-and-state", "smart-client", Shall, "SMART App Launch 2.x §App Protection (PKCE S256 required; state required)",
+        "Every authorize request uses PKCE S256 and carries a state";
+    "smart-client.assertion-jti-exp", "smart-client", Shall, "SMART Backend Services §Protocol details (jti unique; exp no more than 5 minutes ahead)",
+        "Every client assertion is accepted: a fresh jti, an exp at most 5 minutes ahead";
+    "smart-client.refresh-no-loop", "smart-client", Shall, "SMART App Launch 2.x §Refresh access token; RFC 6749 §6",
+        "An expired token is refreshed once and used, not refreshed in a loop or retried dead";
+    "smart-client.no-token-in-url", "smart-client", Shall, "RFC 6750 §2.3 and §5.3 (no bearer tokens in page URLs); SMART App Launch 2.x",
+        "No access, refresh or id token appears in a URL query string";
 }
 
 /// A check by id.

@@ -74,6 +74,11 @@ async fn the_reference_client_passes_every_bulk_check() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_client_passes_every_smart_check() {
+    passes("smart-client").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_client_defect_fails_exactly_its_check() {
     let mut proven = BTreeSet::new();
     for defect in ClientDefect::ALL {
@@ -87,7 +92,7 @@ async fn each_client_defect_fails_exactly_its_check() {
         );
         proven.insert(defect.caught_by());
     }
-    for scenario in ["ack-sender", "resilience", "bulk-client"] {
+    for scenario in ["ack-sender", "resilience", "bulk-client", "smart-client"] {
         for id in &Scenario::load(scenario).unwrap().checks {
             assert!(proven.contains(id.as_str()), "no defect makes `{id}` fail");
         }

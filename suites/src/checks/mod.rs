@@ -7,6 +7,7 @@ pub mod ack_sender;
 pub mod bulk;
 mod http_journal;
 pub mod resilience;
+pub mod smart;
 
 use reports::{CheckResult, Outcome};
 
@@ -45,6 +46,7 @@ pub fn judge(id: &str, evidence: &Evidence) -> Verdict {
         Some("ack-sender") => ack_sender::judge(id, evidence),
         Some("resilience") => resilience::judge(id, evidence),
         Some("bulk-client") => bulk::judge(id, evidence),
+        Some("smart-client") => smart::judge(id, evidence),
         _ => Verdict::Skip(format!("no implementation for `{id}`")),
     }
 }

@@ -17,6 +17,7 @@ use super::ClientDefect;
 use super::bulk_client::{self, BulkRun};
 use super::reader::{self, ReaderConfig};
 use super::sender::{self, SenderConfig};
+use super::smart_app;
 
 /// Where the simulator is, as the client is configured to reach it.
 #[derive(Debug, Clone)]
@@ -80,7 +81,13 @@ impl ReferenceClient {
             ));
         }
         if self.shared.reader.is_some() {
-            for hook in ["read-fhir", "bulk-export", "bulk-abandon"] {
+            for hook in [
+                "read-fhir",
+                "bulk-export",
+                "bulk-abandon",
+                "smart-launch",
+                "smart-backend",
+            ] {
                 out.push_str(&format!(
                     "\n[hooks.{hook}]\nhttp = {{ method = \"POST\", url = \"http://{}/{hook}\" }}\ntimeout = \"60s\"\n",
                     self.hooks_addr
@@ -126,26 +133,39 @@ pub async fn start_client(
     let hooks = TcpListener::bind("127.0.0.1:0").await?;
     let hooks_addr = hooks.local_addr()?;
     let s = shared.clone();
-    let r = shared.clone();
     let router = axum::Router::new()
-        .route("/bulk-export", bulk_hook(shared.clone(), BulkRun::Complete))
-        .route("/bulk-abandon", bulk_hook(shared.clone(), BulkRun::Abandon))
+        .route(
+            "/bulk-export",
+            reader_hook(shared.clone(), |c| async move {
+                bulk_client::export(&c, BulkRun::Complete).await
+            }),
+        )
+        .route(
+            "/bulk-abandon",
+            reader_hook(shared.clone(), |c| async move {
+                bulk_client::export(&c, BulkRun::Abandon).await
+            }),
+        )
+        .route(
+            "/smart-launch",
+            reader_hook(
+                shared.clone(),
+                |c| async move { smart_app::launch(&c).await },
+            ),
+        )
+        .route(
+            "/smart-backend",
+            reader_hook(
+                shared.clone(),
+                |c| async move { smart_app::backend(&c).await },
+            ),
+        )
         .route(
             "/read-fhir",
-            axum::routing::post(move || {
-                let r = r.clone();
-                async move {
-                    let Some(cfg) = &r.reader else {
-                        return Err((
-                            axum::http::StatusCode::CONFLICT,
-                            "no FHIR server configured".to_owned(),
-                        ));
-                    };
-                    match reader::read_all(cfg).await {
-                        Ok(n) => Ok(axum::Json(serde_json::json!({ "read": n }))),
-                        Err(e) => Err((axum::http::StatusCode::BAD_GATEWAY, e)),
-                    }
-                }
+            reader_hook(shared.clone(), |c| async move {
+                reader::read_all(&c)
+                    .await
+                    .map(|n| serde_json::json!({ "read": n }))
             }),
         )
         .route(
@@ -181,18 +201,23 @@ pub async fn start_client(
     })
 }
 
-/// A hook that runs one Bulk export.
-fn bulk_hook(s: Arc<Shared>, run: BulkRun) -> axum::routing::MethodRouter {
+/// A hook that acts with the FHIR-side configuration (409 without one; the
+/// action's error as 502).
+fn reader_hook<F, Fut>(s: Arc<Shared>, act: F) -> axum::routing::MethodRouter
+where
+    F: Fn(ReaderConfig) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<serde_json::Value, String>> + Send + 'static,
+{
     axum::routing::post(move || {
-        let s = s.clone();
+        let (s, act) = (s.clone(), act.clone());
         async move {
-            let Some(cfg) = &s.reader else {
+            let Some(cfg) = s.reader.clone() else {
                 return Err((
                     axum::http::StatusCode::CONFLICT,
                     "no FHIR server configured".to_owned(),
                 ));
             };
-            bulk_client::export(cfg, run)
+            act(cfg)
                 .await
                 .map(axum::Json)
                 .map_err(|e| (axum::http::StatusCode::BAD_GATEWAY, e))

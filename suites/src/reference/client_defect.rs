@@ -35,11 +35,21 @@ pub enum ClientDefect {
     BulkNoDownloadToken,
     /// An abandoned export is left running (`bulk-client.cancels-abandoned`).
     BulkNoCancel,
+    /// The app tries PKCE `plain` before S256 (`smart-client.pkce-s256-and-state`).
+    PkcePlain,
+    /// The app sends no `state` (`smart-client.pkce-s256-and-state`).
+    NoState,
+    /// A backend assertion is sent twice (`smart-client.assertion-jti-exp`).
+    ReusedJti,
+    /// After a 401 the app refreshes again and again (`smart-client.refresh-no-loop`).
+    RefreshLoop,
+    /// The access token also goes in the query string (`smart-client.no-token-in-url`).
+    TokenInUrl,
 }
 
 impl ClientDefect {
     /// Every client defect.
-    pub const ALL: [ClientDefect; 12] = [
+    pub const ALL: [ClientDefect; 17] = [
         ClientDefect::ResendNewId,
         ClientDefect::ResendOnReject,
         ClientDefect::Reorder,
@@ -52,6 +62,11 @@ impl ClientDefect {
         ClientDefect::BulkRetryFatal,
         ClientDefect::BulkNoDownloadToken,
         ClientDefect::BulkNoCancel,
+        ClientDefect::PkcePlain,
+        ClientDefect::NoState,
+        ClientDefect::ReusedJti,
+        ClientDefect::RefreshLoop,
+        ClientDefect::TokenInUrl,
     ];
 
     /// The kebab-case name used by `--defect`.
@@ -69,6 +84,11 @@ impl ClientDefect {
             ClientDefect::BulkRetryFatal => "bulk-retry-fatal",
             ClientDefect::BulkNoDownloadToken => "bulk-no-download-token",
             ClientDefect::BulkNoCancel => "bulk-no-cancel",
+            ClientDefect::PkcePlain => "pkce-plain",
+            ClientDefect::NoState => "no-state",
+            ClientDefect::ReusedJti => "reused-jti",
+            ClientDefect::RefreshLoop => "refresh-loop",
+            ClientDefect::TokenInUrl => "token-in-url",
         }
     }
 
@@ -87,6 +107,10 @@ impl ClientDefect {
             ClientDefect::BulkRetryFatal => "bulk-client.fatal-not-retried",
             ClientDefect::BulkNoDownloadToken => "bulk-client.token-on-downloads",
             ClientDefect::BulkNoCancel => "bulk-client.cancels-abandoned",
+            ClientDefect::PkcePlain | ClientDefect::NoState => "smart-client.pkce-s256-and-state",
+            ClientDefect::ReusedJti => "smart-client.assertion-jti-exp",
+            ClientDefect::RefreshLoop => "smart-client.refresh-no-loop",
+            ClientDefect::TokenInUrl => "smart-client.no-token-in-url",
         }
     }
 
@@ -105,6 +129,11 @@ impl ClientDefect {
             | ClientDefect::BulkRetryFatal
             | ClientDefect::BulkNoDownloadToken
             | ClientDefect::BulkNoCancel => "bulk-client",
+            ClientDefect::PkcePlain
+            | ClientDefect::NoState
+            | ClientDefect::ReusedJti
+            | ClientDefect::RefreshLoop
+            | ClientDefect::TokenInUrl => "smart-client",
         }
     }
 }

@@ -11,6 +11,7 @@ mod defect;
 mod reader;
 mod receiver;
 mod sender;
+mod smart_app;
 
 pub use client::{ClientTargets, FhirTarget, ReferenceClient, start_client};
 pub use client_defect::ClientDefect;

@@ -32,7 +32,8 @@ pub struct ReaderConfig {
 /// Retries per request before giving up.
 const MAX_RETRIES: u32 = 5;
 
-pub(super) async fn token(http: &reqwest::Client, cfg: &ReaderConfig) -> Result<String, String> {
+/// The token endpoint, from `.well-known/smart-configuration`.
+async fn token_url(http: &reqwest::Client, cfg: &ReaderConfig) -> Result<String, String> {
     let well_known = format!(
         "{}/.well-known/smart-configuration",
         cfg.fhir_base.trim_end_matches('/')
@@ -45,18 +46,29 @@ pub(super) async fn token(http: &reqwest::Client, cfg: &ReaderConfig) -> Result<
         .json()
         .await
         .map_err(|e| e.to_string())?;
-    let token_url = conf["token_endpoint"]
+    conf["token_endpoint"]
         .as_str()
-        .ok_or("no token_endpoint in the SMART configuration")?
-        .to_owned();
+        .map(str::to_owned)
+        .ok_or_else(|| "no token_endpoint in the SMART configuration".to_owned())
+}
+
+/// A client assertion for `token_url`: a fresh `jti`, `exp` four minutes ahead.
+fn assertion(cfg: &ReaderConfig, token_url: &str) -> String {
     let now = simulator::auth::unix_now();
     let claims = serde_json::json!({
         "iss": cfg.client_id, "sub": cfg.client_id, "aud": token_url,
         "exp": now + 240, "iat": now, "jti": simulator::auth::random_token(),
     });
-    let assertion = cfg.key.sign_assertion(&claims);
+    cfg.key.sign_assertion(&claims)
+}
+
+async fn exchange(
+    http: &reqwest::Client,
+    token_url: &str,
+    assertion: &str,
+) -> Result<String, String> {
     let r = http
-        .post(&token_url)
+        .post(token_url)
         .form(&[
             ("grant_type", "client_credentials"),
             ("scope", "system/Patient.rs system/Observation.rs"),
@@ -64,7 +76,7 @@ pub(super) async fn token(http: &reqwest::Client, cfg: &ReaderConfig) -> Result<
                 "client_assertion_type",
                 "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
             ),
-            ("client_assertion", assertion.as_str()),
+            ("client_assertion", assertion),
         ])
         .send()
         .await
@@ -75,6 +87,25 @@ pub(super) async fn token(http: &reqwest::Client, cfg: &ReaderConfig) -> Result<
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| format!("token request answered {status}: {v}"))
+}
+
+/// A backend access token.
+pub(super) async fn token(http: &reqwest::Client, cfg: &ReaderConfig) -> Result<String, String> {
+    let url = token_url(http, cfg).await?;
+    exchange(http, &url, &assertion(cfg, &url)).await
+}
+
+/// Two token requests with one assertion (the `reused-jti` defect): the
+/// second is refused; the first token is returned.
+pub(super) async fn token_reusing_assertion(
+    http: &reqwest::Client,
+    cfg: &ReaderConfig,
+) -> Result<String, String> {
+    let url = token_url(http, cfg).await?;
+    let a = assertion(cfg, &url);
+    let first = exchange(http, &url, &a).await?;
+    let _refused = exchange(http, &url, &a).await;
+    Ok(first)
 }
 
 /// GET `url`, retrying 429 and 5xx; the parsed body of the first success.

@@ -18,6 +18,10 @@ pub const BUILTIN_SCENARIOS: &[(&str, &str)] = &[
         "bulk-client",
         include_str!("../../../profiles/scenarios/bulk-client.toml"),
     ),
+    (
+        "smart-client",
+        include_str!("../../../profiles/scenarios/smart-client.toml"),
+    ),
 ];
 
 /// The source of a built-in scenario.
