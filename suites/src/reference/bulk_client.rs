@@ -51,7 +51,7 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     async fn kickoff(&self) -> Result<Result<String, Value>, String> {
         let url = format!(
-            "{}/$export?_type=Patient,Observation",
+            "{}/$export?_type=Patient",
             self.cfg.fhir_base.trim_end_matches('/')
         );
         let mut tries = 0;
