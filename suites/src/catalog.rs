@@ -97,6 +97,8 @@ checks! {
         "An expired token is refreshed once and used, not refreshed in a loop or retried dead";
     "smart-client.no-token-in-url", "smart-client", Shall, "RFC 6750 §2.3 and §5.3 (no bearer tokens in page URLs); SMART App Launch 2.x",
         "No access, refresh or id token appears in a URL query string";
+    "smart-client.endpoints-discovered", "smart-client", Shall, "SMART App Launch 2.x §Discovery of Server Capabilities (.well-known/smart-configuration)",
+        "The authorize and token endpoints come from .well-known/smart-configuration, not hard-coded paths";
 }
 
 /// A check by id.

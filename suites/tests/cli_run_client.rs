@@ -47,7 +47,13 @@ async fn every_client_scenario_passes_through_the_cli() {
     let reports = dir.path().join("reports");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ngsim"));
     cmd.arg("run").arg("--sut").arg(&manifest);
-    for s in ["ack-sender", "resilience", "bulk-client", "smart-client"] {
+    for s in [
+        "ack-sender",
+        "resilience",
+        "bulk-client",
+        "smart-client",
+        "smart-discovery",
+    ] {
         cmd.args(["--scenario", s]);
     }
     cmd.arg("--http")
@@ -69,6 +75,6 @@ async fn every_client_scenario_passes_through_the_cli() {
         serde_json::from_str(&std::fs::read_to_string(reports.join("report.json")).unwrap())
             .unwrap();
     assert_eq!(json["summary"]["status"], "passed");
-    assert_eq!(json["summary"]["total"], 16, "{stdout}");
+    assert_eq!(json["summary"]["total"], 17, "{stdout}");
     eprintln!("client scenarios took {} ms", json["duration_ms"]);
 }

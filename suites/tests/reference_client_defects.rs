@@ -76,6 +76,7 @@ async fn the_reference_client_passes_every_bulk_check() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_client_passes_every_smart_check() {
     passes("smart-client").await;
+    passes("smart-discovery").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,7 +93,13 @@ async fn each_client_defect_fails_exactly_its_check() {
         );
         proven.insert(defect.caught_by());
     }
-    for scenario in ["ack-sender", "resilience", "bulk-client", "smart-client"] {
+    for scenario in [
+        "ack-sender",
+        "resilience",
+        "bulk-client",
+        "smart-client",
+        "smart-discovery",
+    ] {
         for id in &Scenario::load(scenario).unwrap().checks {
             assert!(proven.contains(id.as_str()), "no defect makes `{id}` fail");
         }

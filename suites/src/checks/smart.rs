@@ -15,6 +15,7 @@ pub(super) fn judge(id: &str, ev: &Evidence) -> Verdict {
         "smart-client.assertion-jti-exp" => assertions(ev),
         "smart-client.refresh-no-loop" => refresh(ev),
         "smart-client.no-token-in-url" => no_token_in_url(ev),
+        "smart-client.endpoints-discovered" => endpoints_discovered(ev),
         _ => Verdict::Skip(format!("no implementation for `{id}`")),
     }
 }
@@ -126,29 +127,63 @@ fn refresh(ev: &Evidence) -> Verdict {
     passed_unless_nothing_judged(judged, "no token expired and none was refreshed")
 }
 
-fn no_token_in_url(ev: &Evidence) -> Verdict {
-    let mut judged = 0;
-    for s in [
+/// Every HTTP request the SUT made, on any surface.
+fn every_http(ev: &Evidence) -> Vec<Req<'_>> {
+    [
         Surface::Fhir,
         Surface::Oauth,
         Surface::Bulk,
         Surface::Enterprise,
-    ] {
-        for r in requests(ev, s) {
-            judged += 1;
-            let q = r.h.query.as_deref().unwrap_or("");
-            let leaked = url::form_urlencoded::parse(q.as_bytes())
-                .any(|(k, _)| matches!(k.as_ref(), "access_token" | "refresh_token" | "id_token"));
-            if leaked {
-                return fail(
-                    format!(
-                        "{} {} carried a token in its query string",
-                        r.h.method, r.h.path
-                    ),
-                    vec![r.seq],
-                );
-            }
+    ]
+    .into_iter()
+    .flat_map(|s| requests(ev, s))
+    .collect()
+}
+
+fn no_token_in_url(ev: &Evidence) -> Verdict {
+    let all = every_http(ev);
+    for r in &all {
+        let q = r.h.query.as_deref().unwrap_or("");
+        let leaked = url::form_urlencoded::parse(q.as_bytes())
+            .any(|(k, _)| matches!(k.as_ref(), "access_token" | "refresh_token" | "id_token"));
+        if leaked {
+            return fail(
+                format!(
+                    "{} {} carried a token in its query string",
+                    r.h.method, r.h.path
+                ),
+                vec![r.seq],
+            );
         }
     }
-    passed_unless_nothing_judged(judged, "the SUT made no HTTP request")
+    passed_unless_nothing_judged(all.len(), "the SUT made no HTTP request")
+}
+
+/// The SUT reached the advertised authorize and token endpoints, and sent
+/// nothing to an `/authorize` or `/token` path the server does not serve.
+fn endpoints_discovered(ev: &Evidence) -> Verdict {
+    let stray = every_http(ev).into_iter().find(|r| {
+        let p = r.h.path.trim_end_matches('/');
+        r.h.status == 404 && (p.ends_with("/authorize") || p.ends_with("/token"))
+    });
+    let stray = stray.map(|r| (r.seq, r.h.path.clone()));
+    if let Some((seq, path)) = stray {
+        return fail(
+            format!(
+                "the SUT called {path}, which the server does not advertise (hard-coded endpoint?)"
+            ),
+            vec![seq],
+        );
+    }
+    let oauth = requests(ev, Surface::Oauth);
+    let authorize = oauth.iter().any(|r| r.h.route.contains("authorize"));
+    let token = oauth.iter().any(|r| r.note("grant_type").is_some());
+    if authorize && token {
+        Verdict::Pass
+    } else {
+        fail(
+            "the SUT never called the authorize and token endpoints advertised in .well-known/smart-configuration".into(),
+            vec![],
+        )
+    }
 }

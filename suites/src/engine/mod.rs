@@ -34,6 +34,7 @@ pub struct RunContext {
 pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResult {
     let journal = &ctx.state.journal;
     let first_seq = journal.stats().next_seq;
+    let original_profile = ctx.state.profile();
     let mut ev = Evidence {
         bulk_retry_after_secs: ctx.state.profile().bulk.retry_after_secs,
         ..Evidence::default()
@@ -57,6 +58,14 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResu
             }
         }
     }
+    if scenario
+        .steps
+        .iter()
+        .any(|s| matches!(s, Step::MoveSmartEndpoints { .. }))
+    {
+        // Faults were cleared by the move; the profile's own come back with it.
+        ctx.state.set_profile((*original_profile).clone());
+    }
     settle::delayed_acks(scenario, ctx, first_seq).await;
     ev.journal = journal.entries(first_seq, 100_000, |_| true);
     let profile = ctx.state.profile().name.clone();
@@ -77,6 +86,7 @@ fn step_name(step: &Step) -> &'static str {
         Step::ClearFaults => "clear-faults",
         Step::Wait { .. } => "wait",
         Step::ListenerFault { .. } => "listener-fault",
+        Step::MoveSmartEndpoints { .. } => "move-smart-endpoints",
     }
 }
 
@@ -137,6 +147,17 @@ async fn run_step(
             ctx.state
                 .faults
                 .add(fault.rule(message, *times, sender.ack_timeout));
+            Ok(())
+        }
+        Step::MoveSmartEndpoints { prefix } => {
+            let mut p = (*ctx.state.profile()).clone();
+            let prefix = prefix.trim_end_matches('/');
+            p.smart.authorize_path = format!("{prefix}/authorize");
+            p.smart.token_path = format!("{prefix}/token");
+            // Keep the faults the scenario set so far (set_profile resets them).
+            let faults = ctx.state.faults.rules();
+            ctx.state.set_profile(p);
+            ctx.state.faults.replace(faults);
             Ok(())
         }
         Step::ClearFaults => {

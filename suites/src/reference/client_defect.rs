@@ -45,11 +45,14 @@ pub enum ClientDefect {
     RefreshLoop,
     /// The access token also goes in the query string (`smart-client.no-token-in-url`).
     TokenInUrl,
+    /// The app uses NextGen's usual OAuth paths instead of discovering them
+    /// (`smart-client.endpoints-discovered`).
+    HardCodedEndpoints,
 }
 
 impl ClientDefect {
     /// Every client defect.
-    pub const ALL: [ClientDefect; 17] = [
+    pub const ALL: [ClientDefect; 18] = [
         ClientDefect::ResendNewId,
         ClientDefect::ResendOnReject,
         ClientDefect::Reorder,
@@ -67,6 +70,7 @@ impl ClientDefect {
         ClientDefect::ReusedJti,
         ClientDefect::RefreshLoop,
         ClientDefect::TokenInUrl,
+        ClientDefect::HardCodedEndpoints,
     ];
 
     /// The kebab-case name used by `--defect`.
@@ -89,6 +93,7 @@ impl ClientDefect {
             ClientDefect::ReusedJti => "reused-jti",
             ClientDefect::RefreshLoop => "refresh-loop",
             ClientDefect::TokenInUrl => "token-in-url",
+            ClientDefect::HardCodedEndpoints => "hard-coded-endpoints",
         }
     }
 
@@ -111,6 +116,7 @@ impl ClientDefect {
             ClientDefect::ReusedJti => "smart-client.assertion-jti-exp",
             ClientDefect::RefreshLoop => "smart-client.refresh-no-loop",
             ClientDefect::TokenInUrl => "smart-client.no-token-in-url",
+            ClientDefect::HardCodedEndpoints => "smart-client.endpoints-discovered",
         }
     }
 
@@ -134,6 +140,7 @@ impl ClientDefect {
             | ClientDefect::ReusedJti
             | ClientDefect::RefreshLoop
             | ClientDefect::TokenInUrl => "smart-client",
+            ClientDefect::HardCodedEndpoints => "smart-discovery",
         }
     }
 }

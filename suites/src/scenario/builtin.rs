@@ -22,6 +22,10 @@ pub const BUILTIN_SCENARIOS: &[(&str, &str)] = &[
         "smart-client",
         include_str!("../../../profiles/scenarios/smart-client.toml"),
     ),
+    (
+        "smart-discovery",
+        include_str!("../../../profiles/scenarios/smart-discovery.toml"),
+    ),
 ];
 
 /// The source of a built-in scenario.

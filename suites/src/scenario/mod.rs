@@ -103,6 +103,13 @@ pub enum Step {
     },
     /// Remove every fault rule.
     ClearFaults,
+    /// Move the SMART authorize and token endpoints to `{prefix}/authorize` and
+    /// `{prefix}/token` for the rest of the scenario (`.well-known` follows),
+    /// as a NextGen upgrade may; the profile is restored when the scenario ends.
+    MoveSmartEndpoints {
+        /// Path prefix, e.g. `/nge/moved/oauth`.
+        prefix: String,
+    },
     /// Make the simulator's MLLP listener misbehave towards the SUT (as an HL7
     /// sender) for the next `times` messages of type `message`.
     ListenerFault {
