@@ -1,10 +1,15 @@
 //! The reference integration as a process: a correct HL7 receiver with optional
 //! `--defect NAME` switches, and `--delay-ms N` to add a known latency to every
 //! ACK (for checking `ngsim load`). It writes its `sut.toml` and serves until Ctrl-C.
+//! With `--sync` it is the reference sync integration (FHIR, Enterprise and sinks);
+//! with `--sim-mllp ADDR` it is instead the client side, an HL7 sender to the
+//! simulator listening at ADDR (client defects: `--defect resend-new-id`, …).
 //!
 //! ```sh
 //! cargo run -p suites --example reference_sut -- --manifest /tmp/sut.toml [--defect wrong-msa2]
 //! ngsim run --sut /tmp/sut.toml --scenario ack-receiver
+//! cargo run -p suites --example reference_sut -- --manifest /tmp/c.toml --sim-mllp 127.0.0.1:2575
+//! ngsim run --sut /tmp/c.toml --scenario ack-sender
 //! ```
 //!
 //! With `--sync` it is the syncing integration instead (a backend service with
@@ -20,7 +25,7 @@
 
 use std::time::Duration;
 
-use suites::reference::{self, Defect};
+use suites::reference::{self, ClientDefect, ClientTargets, Defect};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,16 +34,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut delay = Duration::ZERO;
     let mut sync = false;
     let mut seed = 42u64;
+    let mut client_defect = None;
+    let mut sim_mllp: Option<std::net::SocketAddr> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--manifest" => manifest = args.next().ok_or("--manifest needs a path")?.into(),
             "--defect" => {
-                defect = Some(
-                    args.next()
-                        .ok_or("--defect needs a name")?
-                        .parse::<Defect>()?,
-                )
+                let name = args.next().ok_or("--defect needs a name")?;
+                match name.parse::<ClientDefect>() {
+                    Ok(d) => client_defect = Some(d),
+                    Err(_) => defect = Some(name.parse::<Defect>()?),
+                }
+            }
+            "--sim-mllp" => {
+                sim_mllp = Some(args.next().ok_or("--sim-mllp needs an address")?.parse()?)
             }
             "--delay-ms" => {
                 let ms: u64 = args
@@ -52,6 +62,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--list-defects" => {
                 for d in Defect::ALL {
                     println!("{:<22} breaks {}", d.name(), d.caught_by());
+                }
+                for d in ClientDefect::ALL {
+                    println!("{:<22} breaks {} (client)", d.name(), d.caught_by());
                 }
                 return Ok(());
             }
@@ -76,6 +89,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("manifest written to {}; Ctrl-C to stop", manifest.display());
         tokio::signal::ctrl_c().await?;
         return Ok(());
+    }
+    if let Some(mllp) = sim_mllp {
+        let client = reference::start_client(
+            client_defect,
+            ClientTargets {
+                mllp: Some(mllp),
+                fhir: None,
+            },
+        )
+        .await?;
+        std::fs::write(&manifest, client.manifest_toml())?;
+        println!(
+            "reference client: sends HL7 to {mllp}; hooks http://{}",
+            client.hooks_addr
+        );
+        println!("manifest written to {}; Ctrl-C to stop", manifest.display());
+        tokio::signal::ctrl_c().await?;
+        return Ok(());
+    }
+    if client_defect.is_some() {
+        return Err("client defects need --sim-mllp".into());
     }
     let sut = reference::start_delayed(defect, Duration::from_secs(15), delay).await?;
     std::fs::write(&manifest, sut.manifest_toml(Duration::from_secs(5)))?;

@@ -86,6 +86,44 @@ checks! {
         "Every Enterprise route read is in the declared route list";
     "prebeta.odata-filter", "enterprise-pre-beta", Should, "NextGen Enterprise API: default 7-day windows on /appointments, /appointments/slots, /persons",
         "Windowed list routes are called with an OData `$filter`, not left to their default 7-day window";
+    // ack-semantics with the SUT as sender (profiles/scenarios/ack-sender.toml).
+    "ack-sender.resends-same-id", "ack-semantics", Shall, "HL7 v2.5.1 ch.2 §2.10.1 (retry with the original MSH-10); HL7 MLLP Release 1",
+        "After an ACK timeout, a garbled ACK or a dropped connection the message is resent with the same MSH-10";
+    "ack-sender.no-resend-on-reject", "ack-semantics", Shall, "HL7 v2.5.1 ch.2 §2.9.2, table 0008 (AE/AR: the receiver has judged the message)",
+        "A message answered AE or AR is not resent unchanged";
+    "ack-sender.per-patient-order", "ack-semantics", Shall, "HL7 v2.5.1 ch.2 §2.10.1 (sequential delivery); NextGen Rosetta interface ordering",
+        "A failed message is delivered before any later message for the same patient";
+    "ack-sender.backoff", "ack-semantics", Should, "HL7 MLLP Release 1 (no retry flood); profile retry guidance",
+        "After a failed exchange the sender waits before sending again (no immediate retry flood)";
+    // resilience (profiles/scenarios/resilience.toml).
+    "resilience.retry-after-honoured", "resilience", Shall, "RFC 9110 §10.2.3 (Retry-After); RFC 6585 §4 (429)",
+        "After a 429 the next request waits at least the Retry-After";
+    "resilience.backoff-5xx", "resilience", Should, "RFC 9110 §15.6 (5xx); NextGen API rate-limit guidance",
+        "After a 5xx the client pauses before retrying (no retry flood)";
+    "resilience.paging-to-end", "resilience", Shall, "FHIR R4 §3.1.1.3 (Bundle.link next); FHIR R4 search paging",
+        "Search results are read to the end by following Bundle.link[next]";
+    // bulk-client (profiles/scenarios/bulk-client.toml).
+    "bulk-client.retry-after-honoured", "bulk-client", Shall, "FHIR Bulk Data IG STU2 §Bulk Data Status Request (Retry-After); RFC 9110 §10.2.3",
+        "Status polls wait at least the Retry-After of the previous answer";
+    "bulk-client.transient-retried", "bulk-client", Shall, "FHIR Bulk Data IG STU2 §Bulk Data Status Request (transient errors)",
+        "A 429 or 503 on a status poll is retried on the same job";
+    "bulk-client.fatal-not-retried", "bulk-client", Shall, "FHIR Bulk Data IG STU2 §Bulk Data Kick-off / Status Request (error responses)",
+        "A kick-off refused with a 4xx, or a failed job, is not retried";
+    "bulk-client.token-on-downloads", "bulk-client", Shall, "FHIR Bulk Data IG STU2 §File Request (requiresAccessToken)",
+        "Output files are downloaded with the access token when the manifest requires it";
+    "bulk-client.cancels-abandoned", "bulk-client", Should, "FHIR Bulk Data IG STU2 §Bulk Data Delete Request",
+        "An export the client abandons is cancelled with DELETE on its status URL";
+    // smart-client (profiles/scenarios/smart-client.toml).
+    "smart-client.pkce-s256-and-state", "smart-client", Shall, "SMART App Launch 2.x §App Protection (PKCE S256 required; state required)",
+        "Every authorize request uses PKCE S256 and carries a state";
+    "smart-client.assertion-jti-exp", "smart-client", Shall, "SMART Backend Services §Protocol details (jti unique; exp no more than 5 minutes ahead)",
+        "Every client assertion is accepted: a fresh jti, an exp at most 5 minutes ahead";
+    "smart-client.refresh-no-loop", "smart-client", Shall, "SMART App Launch 2.x §Refresh access token; RFC 6749 §6",
+        "An expired token is refreshed once and used, not refreshed in a loop or retried dead";
+    "smart-client.no-token-in-url", "smart-client", Shall, "RFC 6750 §2.3 and §5.3 (no bearer tokens in page URLs); SMART App Launch 2.x",
+        "No access, refresh or id token appears in a URL query string";
+    "smart-client.endpoints-discovered", "smart-client", Shall, "SMART App Launch 2.x §Discovery of Server Capabilities (.well-known/smart-configuration)",
+        "The authorize and token endpoints come from .well-known/smart-configuration, not hard-coded paths";
 }
 
 /// A check by id.

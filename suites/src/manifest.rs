@@ -8,6 +8,10 @@
 //! [mllp]
 //! listen = "127.0.0.1:7777"          # where the SUT receives NextGen's HL7 feeds
 //!
+//! [mllp-sender]                      # if it sends HL7 to NextGen
+//! simulator-listen = "127.0.0.1:2575" # the address it sends to
+//! ack-timeout = "10s"                # how long it waits for each ACK
+//!
 //! [smart]                            # its SMART registration, if it uses FHIR
 //! id = "acme"
 //! kind = "backend"
@@ -50,6 +54,9 @@ pub struct SutManifest {
     /// Its HL7 listener, if it receives feeds.
     #[serde(default)]
     pub mllp: Option<MllpEndpoint>,
+    /// Its HL7 sender, if it sends feeds to the simulator's MLLP listener.
+    #[serde(default)]
+    pub mllp_sender: Option<MllpSender>,
     /// Its SMART client registration, if it uses FHIR: the same shape as a
     /// `[[client]]` in a client registry, registered with the simulator at start.
     /// Its `scopes` are the ones it declares it needs (least privilege is judged
@@ -85,6 +92,19 @@ pub struct MllpEndpoint {
 
 fn default_ack_timeout() -> Duration {
     Duration::from_secs(5)
+}
+
+/// The SUT as an HL7 sender: where it sends, and how long it waits for an ACK.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct MllpSender {
+    /// The simulator MLLP listener address the SUT is configured to send to
+    /// (an embedded simulator listens here).
+    pub simulator_listen: SocketAddr,
+    /// How long the SUT waits for an ACK before it gives up on an attempt;
+    /// `ack-timeout` faults delay the ACK to twice this.
+    #[serde(with = "simulator::profile::duration")]
+    pub ack_timeout: Duration,
 }
 
 /// The SUT's Enterprise API use.

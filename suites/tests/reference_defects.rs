@@ -6,12 +6,13 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use reports::Outcome;
 use simulator::Simulator;
 use suites::engine::{RunContext, run_scenario};
 use suites::manifest::SutManifest;
 use suites::reference::{self, Defect};
 use suites::scenario::Scenario;
+
+mod support;
 
 const ACK_TIMEOUT: Duration = Duration::from_millis(400);
 
@@ -29,15 +30,7 @@ async fn failing_checks(defect: Option<Defect>) -> (BTreeSet<String>, Vec<String
         seed: 7,
     };
     let result = run_scenario(&scenario, &ctx).await;
-    let mut ids = BTreeSet::new();
-    let mut messages = Vec::new();
-    for c in &result.checks {
-        if !matches!(c.outcome, Outcome::Passed) {
-            ids.insert(c.id.clone());
-            messages.push(format!("{}: {:?}", c.id, c.outcome));
-        }
-    }
-    (ids, messages)
+    support::not_passed(&result)
 }
 
 #[tokio::test]

@@ -3,9 +3,14 @@
 //! the journal entries that support it.
 
 pub mod ack;
+pub mod ack_sender;
+pub mod bulk;
+mod http_journal;
 pub mod part2;
 pub mod prebeta;
+pub mod resilience;
 pub mod scopes;
+pub mod smart;
 
 use reports::{CheckResult, Outcome};
 
@@ -45,6 +50,15 @@ pub(crate) fn findings(what: &str, found: Vec<(u64, String)>) -> Verdict {
     }
 }
 
+/// Pass when something was judged (and nothing failed), else skip with `why`.
+fn passed_unless_nothing_judged(judged: usize, why: &str) -> Verdict {
+    if judged == 0 {
+        Verdict::Skip(why.into())
+    } else {
+        Verdict::Pass
+    }
+}
+
 /// Judge one check by id.
 pub fn judge(id: &str, evidence: &Evidence) -> Verdict {
     match id.split_once('.').map(|(family, _)| family) {
@@ -52,6 +66,10 @@ pub fn judge(id: &str, evidence: &Evidence) -> Verdict {
         Some("part2") => part2::judge(id, evidence),
         Some("scopes") => scopes::judge(id, evidence),
         Some("prebeta") => prebeta::judge(id, evidence),
+        Some("ack-sender") => ack_sender::judge(id, evidence),
+        Some("resilience") => resilience::judge(id, evidence),
+        Some("bulk-client") => bulk::judge(id, evidence),
+        Some("smart-client") => smart::judge(id, evidence),
         _ => Verdict::Skip(format!("no implementation for `{id}`")),
     }
 }

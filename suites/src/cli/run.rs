@@ -45,6 +45,11 @@ pub struct RunArgs {
     /// check, SHALL or SHOULD, makes the run exit 1.
     #[arg(long)]
     pub should_is_warning: bool,
+    /// Where the embedded simulator serves HTTP (FHIR, SMART, Bulk, Enterprise),
+    /// so an integration that calls it can be configured in advance. Default:
+    /// a free loopback port.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
     /// Seed of the synthetic practice and of generated messages.
     #[arg(long, default_value_t = 42, value_name = "N")]
     pub seed: u64,
@@ -88,12 +93,24 @@ pub(super) fn run(args: RunArgs) -> Result<u8, Failure> {
     runtime.block_on(async {
         for profile in &profiles {
             report.profiles.push(profile.name.clone());
-            let sim = Simulator::builder()
+            let mut builder = Simulator::builder()
                 .profile(profile.clone())
-                .seed(args.seed)
-                .start()
-                .await
-                .map_err(Failure::infrastructure)?;
+                .seed(args.seed);
+            if let Some(addr) = args.http {
+                builder = builder.http_addr(addr);
+            }
+            if let Some(smart) = &manifest.smart {
+                // The SUT's SMART registration, next to the demo clients.
+                builder = builder.clients(simulator::clients::ClientRegistry {
+                    smart: vec![smart.clone()],
+                    gsa: Vec::new(),
+                });
+            }
+            if let Some(sender) = &manifest.mllp_sender {
+                // The SUT sends HL7 to this address: the embedded simulator listens there.
+                builder = builder.mllp_addr(sender.simulator_listen);
+            }
+            let sim = builder.start().await.map_err(Failure::infrastructure)?;
             let ctx = RunContext {
                 state: sim.state().clone(),
                 manifest: manifest.clone(),

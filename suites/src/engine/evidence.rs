@@ -60,6 +60,14 @@ pub struct Evidence {
     pub sync: super::SyncEvidence,
     /// Step failures that make checks unjudgeable (an unreachable SUT, a hook that failed).
     pub errors: Vec<String>,
+    /// Every journal entry recorded while the scenario ran (what the SUT did
+    /// to the simulator), in sequence order.
+    pub journal: Vec<std::sync::Arc<simulator::journal::Entry>>,
+    /// Fault rules the scenario's `fault` steps added (to read their parameters,
+    /// e.g. a 429's `Retry-After`, by the name the journal gives).
+    pub faults: Vec<simulator::faults::FaultRule>,
+    /// The `Retry-After` the simulator's profile puts on Bulk status answers.
+    pub bulk_retry_after_secs: u32,
 }
 
 impl Evidence {

@@ -57,7 +57,13 @@ pub async fn call_for(
             let status = resp.status();
             let body = resp.bytes().await.map_err(|e| e.to_string())?;
             if !status.is_success() {
-                return Err(format!("{} {} answered {status}", http.method, http.url));
+                let said: String = String::from_utf8_lossy(&body).chars().take(300).collect();
+                return Err(format!(
+                    "{} {} answered {status}: {}",
+                    http.method,
+                    http.url,
+                    said.trim()
+                ));
             }
             Ok(body.to_vec())
         } else {

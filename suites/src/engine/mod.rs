@@ -5,6 +5,7 @@ mod downstream;
 mod emit;
 mod evidence;
 pub mod hooks;
+mod settle;
 
 use std::time::Duration;
 
@@ -35,7 +36,11 @@ pub struct RunContext {
 pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResult {
     let journal = &ctx.state.journal;
     let first_seq = journal.stats().next_seq;
-    let mut ev = Evidence::default();
+    let original_profile = ctx.state.profile();
+    let mut ev = Evidence {
+        bulk_retry_after_secs: ctx.state.profile().bulk.retry_after_secs,
+        ..Evidence::default()
+    };
     let mut next_id = 0u64;
     if let Err(e) = downstream::prepare(ctx).await {
         ev.errors.push(e);
@@ -61,6 +66,16 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResu
             }
         }
     }
+    if scenario
+        .steps
+        .iter()
+        .any(|s| matches!(s, Step::MoveSmartEndpoints { .. }))
+    {
+        // Faults were cleared by the move; the profile's own come back with it.
+        ctx.state.set_profile((*original_profile).clone());
+    }
+    settle::delayed_acks(scenario, ctx, first_seq).await;
+    ev.journal = journal.entries(first_seq, 100_000, |_| true);
     match downstream::gather(ctx, first_seq) {
         Ok(sync) => ev.sync = sync,
         Err(e) => ev.errors.push(e),
@@ -70,7 +85,8 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResu
     for id in &scenario.checks {
         result.checks.push(checks::evaluate(checks::def(id), &ev));
     }
-    result.timeline = timeline(&journal.entries(first_seq, 5000, |_| true), &result);
+    let shown = &ev.journal[..ev.journal.len().min(5000)];
+    result.timeline = timeline(shown, &result);
     result
 }
 
@@ -82,6 +98,8 @@ fn step_name(step: &Step) -> &'static str {
         Step::ClearFaults => "clear-faults",
         Step::Wait { .. } => "wait",
         Step::Consent { .. } => "consent",
+        Step::ListenerFault { .. } => "listener-fault",
+        Step::MoveSmartEndpoints { .. } => "move-smart-endpoints",
     }
 }
 
@@ -129,6 +147,31 @@ async fn run_step(
         }
         Step::Fault { rule } => {
             ctx.state.faults.add(rule.clone());
+            ev.faults.push(rule.clone());
+            Ok(())
+        }
+        Step::ListenerFault {
+            fault,
+            message,
+            times,
+        } => {
+            let sender = ctx.manifest.mllp_sender.as_ref().ok_or(
+                "this step makes the simulator's MLLP listener misbehave towards the SUT, but the SUT manifest has no [mllp-sender]",
+            )?;
+            ctx.state
+                .faults
+                .add(fault.rule(message, *times, sender.ack_timeout));
+            Ok(())
+        }
+        Step::MoveSmartEndpoints { prefix } => {
+            let mut p = (*ctx.state.profile()).clone();
+            let prefix = prefix.trim_end_matches('/');
+            p.smart.authorize_path = format!("{prefix}/authorize");
+            p.smart.token_path = format!("{prefix}/token");
+            // Keep the faults the scenario set so far (set_profile resets them).
+            let faults = ctx.state.faults.rules();
+            ctx.state.set_profile(p);
+            ctx.state.faults.replace(faults);
             Ok(())
         }
         Step::ClearFaults => {

@@ -18,6 +18,26 @@ pub const BUILTIN_SCENARIOS: &[(&str, &str)] = &[
         "enterprise-pre-beta",
         include_str!("../../../profiles/scenarios/enterprise-pre-beta.toml"),
     ),
+    (
+        "ack-sender",
+        include_str!("../../../profiles/scenarios/ack-sender.toml"),
+    ),
+    (
+        "resilience",
+        include_str!("../../../profiles/scenarios/resilience.toml"),
+    ),
+    (
+        "bulk-client",
+        include_str!("../../../profiles/scenarios/bulk-client.toml"),
+    ),
+    (
+        "smart-client",
+        include_str!("../../../profiles/scenarios/smart-client.toml"),
+    ),
+    (
+        "smart-discovery",
+        include_str!("../../../profiles/scenarios/smart-discovery.toml"),
+    ),
 ];
 
 /// The source of a built-in scenario.

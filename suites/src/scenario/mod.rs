@@ -14,6 +14,7 @@
 //! ```
 
 mod builtin;
+mod listener_fault;
 
 use std::path::Path;
 use std::time::Duration;
@@ -23,6 +24,7 @@ use simulator::faults::FaultRule;
 use simulator::toml_located::{self, LocatedError};
 
 pub use builtin::{BUILTIN_SCENARIOS, builtin_scenario};
+pub use listener_fault::ListenerFault;
 
 use crate::catalog;
 
@@ -101,6 +103,24 @@ pub enum Step {
     },
     /// Remove every fault rule.
     ClearFaults,
+    /// Move the SMART authorize and token endpoints to `{prefix}/authorize` and
+    /// `{prefix}/token` for the rest of the scenario (`.well-known` follows),
+    /// as a NextGen upgrade may; the profile is restored when the scenario ends.
+    MoveSmartEndpoints {
+        /// Path prefix, e.g. `/nge/moved/oauth`.
+        prefix: String,
+    },
+    /// Make the simulator's MLLP listener misbehave towards the SUT (as an HL7
+    /// sender) for the next `times` messages of type `message`.
+    ListenerFault {
+        /// What goes wrong.
+        fault: ListenerFault,
+        /// MSH-9 (`TYPE^TRIGGER`) of the messages it applies to.
+        message: String,
+        /// How many messages it applies to.
+        #[serde(default = "one")]
+        times: u32,
+    },
     /// Wait until a journal entry of `surface` (optionally whose route contains
     /// `route-contains`) appears, or fail the scenario after `timeout`.
     Wait {
