@@ -27,6 +27,16 @@ fn after<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     Some(rest.trim().split([',', ' ']).next().unwrap_or(""))
 }
 
+/// Kills the server if the test fails before its SIGTERM.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn found(secrets: &[(String, String)], text: &str) -> Vec<String> {
     secrets
         .iter()
@@ -58,6 +68,7 @@ fn serve_logs_and_journal_hold_no_secret() {
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut stderr = child.stderr.take().unwrap();
+    let mut child = KillOnDrop(child);
     let err_reader = std::thread::spawn(move || {
         let mut s = String::new();
         let _ = stderr.read_to_string(&mut s);
@@ -221,12 +232,12 @@ fn serve_logs_and_journal_hold_no_secret() {
         assert_eq!(r.status(), 401);
     });
 
-    let pid = i32::try_from(child.id()).unwrap();
+    let pid = i32::try_from(child.0.id()).unwrap();
     #[allow(unsafe_code)]
     // SAFETY: kill(2) on our own child with a standard signal.
     let rc = unsafe { libc::kill(pid, libc::SIGTERM) };
     assert_eq!(rc, 0);
-    assert!(child.wait().unwrap().success());
+    assert!(child.0.wait().unwrap().success());
     let logs = err_reader.join().unwrap();
     let rest = out_reader.join().unwrap();
     assert!(
