@@ -158,6 +158,16 @@ impl Expr {
         }
     }
 
+    /// The left operand of `and`/`or`: parenthesised only where re-parsing
+    /// needs it, so a long left-associative chain prints flat and its
+    /// canonical form nests no deeper than the input did (`MAX_DEPTH`).
+    fn fmt_left(&self, f: &mut fmt::Formatter<'_>, parent_is_and: bool) -> fmt::Result {
+        match self {
+            Expr::Or(..) if parent_is_and => write!(f, "({self})"),
+            _ => write!(f, "{self}"),
+        }
+    }
+
     /// Every property the expression mentions.
     pub fn properties(&self) -> Vec<&str> {
         match self {
@@ -189,21 +199,18 @@ impl fmt::Display for Expr {
                 Func::EndsWith => write!(f, "endswith({prop}, {})", quote(arg)),
             },
             Expr::And(a, b) => {
-                a.fmt_child(f)?;
+                a.fmt_left(f, true)?;
                 f.write_str(" and ")?;
                 b.fmt_child(f)
             }
             Expr::Or(a, b) => {
-                a.fmt_child(f)?;
+                a.fmt_left(f, false)?;
                 f.write_str(" or ")?;
                 b.fmt_child(f)
             }
             Expr::Not(a) => {
                 f.write_str("not ")?;
-                match **a {
-                    Expr::Not(_) => write!(f, "({a})"),
-                    _ => a.fmt_child(f),
-                }
+                a.fmt_child(f)
             }
         }
     }
@@ -807,6 +814,24 @@ mod tests {
         assert_eq!(parse_filter(&e.to_string()).unwrap(), e);
         let e = parse_filter("substringof('o''b', lastName) and 5 lt age").unwrap();
         assert_eq!(e.to_string(), "substringof('o''b', lastName) and age gt 5");
+    }
+
+    /// Found by the `odata_filter` fuzz target: a flat chain of `and`s (or
+    /// `not`s) printed one parenthesis level per term, so its canonical form
+    /// broke `MAX_DEPTH` and no longer parsed.
+    #[test]
+    fn canonical_form_of_long_chains_reparses() {
+        let chain = vec!["a eq 1"; MAX_DEPTH + 10].join(" and ");
+        let nots = format!("{}a eq 1", "not ".repeat(MAX_DEPTH - 4));
+        let mixed = "a eq 1 or b eq 2 and c eq 3 or (d eq 4 or e eq 5) and not (f eq 6 and g eq 7)";
+        for src in [chain.as_str(), nots.as_str(), mixed] {
+            let e = parse_filter(src).unwrap();
+            assert_eq!(parse_filter(&e.to_string()), Ok(e), "{src}");
+        }
+        assert_eq!(
+            parse_filter(mixed).unwrap().to_string(),
+            "a eq 1 or (b eq 2 and c eq 3) or ((d eq 4 or e eq 5) and not (f eq 6 and g eq 7))"
+        );
     }
 
     #[test]

@@ -17,6 +17,9 @@ pub const MAX_SENDERS: usize = 1024;
 #[derive(Debug, Default)]
 pub struct Dedupe {
     inner: Mutex<Senders>,
+    /// Held from the duplicate check until the reply is stored (see
+    /// [`Dedupe::claim`]).
+    processing: Mutex<()>,
 }
 
 #[derive(Debug, Default)]
@@ -66,6 +69,15 @@ impl Lru {
 }
 
 impl Dedupe {
+    /// Hold this from [`Dedupe::get`] until [`Dedupe::put`]: a sender that
+    /// drops a connection before the ACK and resends on a new one must not
+    /// have both copies pass the check while the first is still being
+    /// processed (the chaos soak, `simulator/tests/soak.rs`, saw a message
+    /// applied twice). The section is synchronous and short.
+    pub fn claim(&self) -> parking_lot::MutexGuard<'_, ()> {
+        self.processing.lock()
+    }
+
     /// The stored reply for `(sender, control_id)`, refreshed as recently used.
     pub fn get(&self, sender: &[u8], control_id: &[u8]) -> Option<Arc<[u8]>> {
         let mut g = self.inner.lock();

@@ -397,6 +397,7 @@ impl Listener {
         sender.push(b'|');
         sender.extend_from_slice(get("MSH-4"));
         let control_id = m.control_id();
+        let claim = self.state.mllp.dedupe.claim();
         if let Some(stored) = self.state.mllp.dedupe.get(&sender, control_id) {
             out.extend_from_slice(&stored);
             x.outcome = "duplicate".into();
@@ -460,6 +461,7 @@ impl Listener {
                 hl7.duplicate_memory as usize,
             );
         }
+        drop(claim);
         if let Some(f) = fault {
             match &f.kind {
                 FaultKind::AckDelay { ms } => reply.delay = Some(Duration::from_millis(*ms)),
