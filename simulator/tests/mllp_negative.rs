@@ -25,6 +25,7 @@ async fn sim_limited(max_connections: usize) -> simulator::RunningSimulator {
             max_connections,
             idle_timeout: Duration::from_millis(300),
             write_timeout: Duration::from_secs(2),
+            ..MllpLimits::default()
         })
         .start()
         .await
