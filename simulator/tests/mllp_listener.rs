@@ -398,3 +398,29 @@ async fn duplicate_racing_on_several_connections_is_processed_once() {
     );
     assert_eq!(duplicates, (CONNS - 1) * ROUNDS);
 }
+
+/// Frames pipelined in one write are each ACKed once, in order, and each
+/// journaled once (the listener writes their ACKs together).
+#[tokio::test]
+async fn pipelined_frames_are_each_acked_once_in_order() {
+    let sim = sim_with("nge-5.9.0").await;
+    let (mrn, _, _) = patient(&sim, 8);
+    let ids: Vec<String> = (0..20).map(|k| format!("PIPE-{k}")).collect();
+    let mut burst = Vec::new();
+    for id in &ids {
+        burst.extend_from_slice(&frame(&oru(&mrn, id)));
+    }
+    let mut s = connect(&sim).await;
+    tokio::io::AsyncWriteExt::write_all(&mut s, &burst)
+        .await
+        .unwrap();
+    let acks = read_frames(&mut s, ids.len()).await;
+    let echoed: Vec<String> = acks.iter().map(|a| msa(a).1).collect();
+    assert_eq!(echoed, ids);
+    eventually(|| entries(&sim, Surface::MllpIn).len() == ids.len()).await;
+    let journaled: Vec<String> = entries(&sim, Surface::MllpIn)
+        .iter()
+        .map(|e| e.mllp().unwrap().msh10.clone().unwrap())
+        .collect();
+    assert_eq!(journaled, ids);
+}

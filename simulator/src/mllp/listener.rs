@@ -62,6 +62,13 @@ struct Reply {
     wait: Option<Arc<Pending>>,
 }
 
+/// Replies not yet written and the journal entries waiting for them.
+#[derive(Debug, Default)]
+struct Held {
+    bytes: Vec<u8>,
+    entries: Vec<(MllpExchange, Instant)>,
+}
+
 impl Listener {
     /// A listener over `state` (TLS when `tls` is set).
     pub fn new(state: AppState, limits: MllpLimits, tls: Option<TlsAcceptor>) -> Listener {
@@ -170,6 +177,10 @@ impl Listener {
         let mut out = Vec::with_capacity(1024);
         let mut scratch = Vec::with_capacity(512);
         let mut skipped = 0usize;
+        // ACKs of the frames decoded from one read, written together when
+        // the read buffer is drained (one write per read, not per frame);
+        // their journal entries are recorded after that write.
+        let mut held = Held::default();
         // One timer and one cancellation waiter per connection, re-armed per
         // read (cheaper than a new `timeout` per read on the hot path).
         let mut armed = tokio::time::Instant::now() + self.limits.idle_timeout;
@@ -184,6 +195,9 @@ impl Listener {
                     Err(MllpError::BadEndBlock { offset, found }) => {
                         // The framer keeps the broken frame in `buf` until
                         // the next step drops it: answer it with a NAK.
+                        if !self.flush(&mut io, &mut held, peer).await {
+                            return;
+                        }
                         let started = Instant::now();
                         let payload = buf.get(1..=offset).unwrap_or_default();
                         let mut x = self.bad_end_block(payload, found, &mut out, &mut scratch);
@@ -196,6 +210,9 @@ impl Listener {
                     Err(e) => {
                         // Oversized: NAK it if its MSH is readable, then
                         // close, so a flood never reaches memory.
+                        if !self.flush(&mut io, &mut held, peer).await {
+                            return;
+                        }
                         let started = Instant::now();
                         let Some(mut x) = self.oversized(&buf, &e, conn, &mut out, &mut scratch)
                         else {
@@ -209,6 +226,9 @@ impl Listener {
                 skipped += step.skipped;
                 let Some((kind, range)) = step.frame else {
                     if step.consumed == 0 {
+                        if !self.flush(&mut io, &mut held, peer).await {
+                            return;
+                        }
                         break;
                     }
                     buf.advance(step.consumed);
@@ -233,6 +253,15 @@ impl Listener {
                         "skipped-bytes",
                         std::mem::take(&mut skipped).to_string(),
                     ));
+                }
+                if reply.delay.is_none() && reply.drop.is_none() && reply.chunk.is_none() {
+                    held.bytes.extend_from_slice(&out);
+                    held.entries.push((x, started));
+                    continue;
+                }
+                // A fault shapes this reply: what is held goes out first.
+                if !self.flush(&mut io, &mut held, peer).await {
+                    return;
                 }
                 if let Some(d) = reply.delay {
                     tokio::time::sleep(d).await;
@@ -308,6 +337,31 @@ impl Listener {
                 Ok(Err(e)) => return self.closed(peer, conn, "error", e.to_string()),
             }
         }
+    }
+
+    /// Write the held ACKs in one go, then journal their frames (with the
+    /// write error, if any); false when the connection is unusable.
+    async fn flush<S: Stream>(&self, io: &mut S, held: &mut Held, peer: &str) -> bool {
+        if held.entries.is_empty() {
+            return true;
+        }
+        let failed = if held.bytes.is_empty() {
+            None
+        } else {
+            let limit = self.limits.write_timeout;
+            conn::write_all(io, &held.bytes, None, limit)
+                .await
+                .err()
+                .map(|e| e.to_string())
+        };
+        held.bytes.clear();
+        for (mut x, started) in held.entries.drain(..) {
+            if let Some(e) = &failed {
+                x.notes.push(Note::new("write-error", e.clone()));
+            }
+            self.record(peer, x, started);
+        }
+        failed.is_none()
     }
 
     async fn write<S: Stream>(
