@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
-use rustls::{RootCertStore, ServerConfig};
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
 
 /// Where the server's certificate comes from.
 #[derive(Debug, Clone)]
@@ -213,4 +213,73 @@ fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
         path: path.to_owned(),
         message: e.to_string(),
     })
+}
+
+/// A client configuration for an outbound MLLPS destination (TLS 1.2 and 1.3
+/// only): trust exactly the CA certificates in `ca_pem`, and present
+/// `client` (certificate chain PEM, private key PEM) when it is set.
+pub fn client_config(
+    ca_pem: &[u8],
+    client: Option<(&[u8], &[u8])>,
+) -> Result<Arc<ClientConfig>, TlsError> {
+    let pem = |what: &'static str, e: String| TlsError::Pem {
+        what,
+        path: PathBuf::from("<inline PEM>"),
+        message: e,
+    };
+    let cas = certs_from_slice(ca_pem).map_err(|e| pem("CA certificates", e))?;
+    let client = match client {
+        None => None,
+        Some((chain, key)) => Some((
+            certs_from_slice(chain).map_err(|e| pem("client certificate", e))?,
+            PrivateKeyDer::from_pem_slice(key).map_err(|e| pem("client key", e.to_string()))?,
+        )),
+    };
+    build_client(cas, client)
+}
+
+/// [`client_config`] from PEM files.
+pub fn client_config_from_files(
+    ca: &Path,
+    client: Option<(&Path, &Path)>,
+) -> Result<Arc<ClientConfig>, TlsError> {
+    let client = match client {
+        None => None,
+        Some((chain, key)) => Some((load_certs(chain)?, load_key(key)?)),
+    };
+    build_client(load_certs(ca)?, client)
+}
+
+fn certs_from_slice(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    if certs.is_empty() {
+        return Err("no CERTIFICATE block found".into());
+    }
+    Ok(certs)
+}
+
+type ClientIdentity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+fn build_client(
+    cas: Vec<CertificateDer<'static>>,
+    client: Option<ClientIdentity>,
+) -> Result<Arc<ClientConfig>, TlsError> {
+    let mut roots = RootCertStore::empty();
+    for ca in cas {
+        roots.add(ca).map_err(|e| TlsError::Config(e.to_string()))?;
+    }
+    let builder =
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(|e| TlsError::Config(e.to_string()))?
+            .with_root_certificates(roots);
+    let config = match client {
+        None => builder.with_no_client_auth(),
+        Some((chain, key)) => builder
+            .with_client_auth_cert(chain, key)
+            .map_err(|e| TlsError::Config(e.to_string()))?,
+    };
+    Ok(Arc::new(config))
 }

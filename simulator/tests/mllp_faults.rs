@@ -136,15 +136,7 @@ async fn outbound_duplicate_send() {
     sim.state().faults.add(rule(
         r#"{"surface": "mllp-out", "kind": "duplicate-send", "times": 1}"#,
     ));
-    let (_, _, id) = patient(&sim, 2);
-    sim.state()
-        .events
-        .publish(simulator::events::PracticeChange {
-            kind: simulator::events::ChangeKind::PatientUpdated,
-            patient_id: id,
-            record_id: None,
-            origin: "control".into(),
-        });
+    publish_update(&sim, 2);
     eventually(|| seen().len() == 2).await;
     let ids = seen();
     assert_eq!(ids[0], ids[1]);

@@ -322,3 +322,105 @@ async fn many_connections_at_once() {
     }
     eventually(|| entries(&sim, Surface::MllpIn).len() == 40).await;
 }
+
+/// A duplicate racing its original on other connections is processed once:
+/// every connection gets the same stored ACK, the practice changes once per
+/// control id, and the journal has one processing entry per control id.
+/// The senders are plain threads released together by a barrier, so the
+/// listener's tasks handle the copies at the same time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn duplicate_racing_on_several_connections_is_processed_once() {
+    const ROUNDS: usize = 300;
+    const CONNS: usize = 4;
+    let sim = sim_with("nge-5.9.0").await;
+    let (mrn, _, _) = patient(&sim, 9);
+    let before = observations(&sim, 9);
+    let addr = sim.mllp_addr().unwrap();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(CONNS));
+    let senders: Vec<_> = (0..CONNS)
+        .map(|_| {
+            let (barrier, mrn) = (barrier.clone(), mrn.clone());
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut s = std::net::TcpStream::connect(addr).unwrap();
+                s.set_nodelay(true).unwrap();
+                s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+                    .unwrap();
+                let mut acks = Vec::new();
+                for k in 0..ROUNDS {
+                    let framed = frame(&oru(&mrn, &format!("RACE-{k}")));
+                    barrier.wait();
+                    s.write_all(&framed).unwrap();
+                    let mut got = Vec::new();
+                    let mut b = [0u8; 2048];
+                    while !got.ends_with(&[0x1C, 0x0D]) {
+                        let n = s.read(&mut b).unwrap();
+                        assert!(n > 0, "closed in round {k}");
+                        got.extend_from_slice(&b[..n]);
+                    }
+                    acks.push(got);
+                }
+                acks
+            })
+        })
+        .collect();
+    let acks: Vec<Vec<Vec<u8>>> = tokio::task::spawn_blocking(move || {
+        senders.into_iter().map(|t| t.join().unwrap()).collect()
+    })
+    .await
+    .unwrap();
+    for k in 0..ROUNDS {
+        for c in 1..CONNS {
+            assert_eq!(
+                String::from_utf8_lossy(&acks[c][k]),
+                String::from_utf8_lossy(&acks[0][k]),
+                "round {k}: the same stored ACK bytes"
+            );
+        }
+        assert_eq!(msa(&acks[0][k][1..acks[0][k].len() - 2]).0, "AA");
+    }
+    assert_eq!(observations(&sim, 9), before + ROUNDS, "one change per id");
+    eventually(|| entries(&sim, Surface::MllpIn).len() == CONNS * ROUNDS).await;
+    let mut accepted = std::collections::HashMap::<String, usize>::new();
+    let mut duplicates = 0;
+    for e in entries(&sim, Surface::MllpIn) {
+        let x = e.mllp().unwrap();
+        match x.outcome.as_str() {
+            "accepted" => *accepted.entry(x.msh10.clone().unwrap()).or_default() += 1,
+            "duplicate" => duplicates += 1,
+            other => panic!("unexpected outcome {other}"),
+        }
+    }
+    assert_eq!(accepted.len(), ROUNDS);
+    assert!(
+        accepted.values().all(|n| *n == 1),
+        "one processing entry per id"
+    );
+    assert_eq!(duplicates, (CONNS - 1) * ROUNDS);
+}
+
+/// Frames pipelined in one write are each ACKed once, in order, and each
+/// journaled once (the listener writes their ACKs together).
+#[tokio::test]
+async fn pipelined_frames_are_each_acked_once_in_order() {
+    let sim = sim_with("nge-5.9.0").await;
+    let (mrn, _, _) = patient(&sim, 8);
+    let ids: Vec<String> = (0..20).map(|k| format!("PIPE-{k}")).collect();
+    let mut burst = Vec::new();
+    for id in &ids {
+        burst.extend_from_slice(&frame(&oru(&mrn, id)));
+    }
+    let mut s = connect(&sim).await;
+    tokio::io::AsyncWriteExt::write_all(&mut s, &burst)
+        .await
+        .unwrap();
+    let acks = read_frames(&mut s, ids.len()).await;
+    let echoed: Vec<String> = acks.iter().map(|a| msa(a).1).collect();
+    assert_eq!(echoed, ids);
+    eventually(|| entries(&sim, Surface::MllpIn).len() == ids.len()).await;
+    let journaled: Vec<String> = entries(&sim, Surface::MllpIn)
+        .iter()
+        .map(|e| e.mllp().unwrap().msh10.clone().unwrap())
+        .collect();
+    assert_eq!(journaled, ids);
+}

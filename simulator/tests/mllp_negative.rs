@@ -25,6 +25,7 @@ async fn sim_limited(max_connections: usize) -> simulator::RunningSimulator {
             max_connections,
             idle_timeout: Duration::from_millis(300),
             write_timeout: Duration::from_secs(2),
+            ..MllpLimits::default()
         })
         .start()
         .await
@@ -219,6 +220,59 @@ async fn slowloris_sender_is_cut_off() {
             .any(|e| e.mllp().unwrap().outcome == "timeout")
     })
     .await;
+}
+
+/// A sender that keeps the idle timer alive with a byte every 100 ms but
+/// never finishes its frame is cut off by the frame timeout (virtual time).
+#[tokio::test(start_paused = true)]
+async fn trickling_frame_is_cut_off_by_the_frame_timeout() {
+    let sim = simulator::Simulator::builder()
+        .patients(20)
+        .mllp_addr(LOOPBACK.parse().unwrap())
+        .mllp_limits(MllpLimits {
+            idle_timeout: Duration::from_secs(10),
+            frame_timeout: Duration::from_secs(3),
+            ..MllpLimits::default()
+        })
+        .start()
+        .await
+        .unwrap();
+    let mut s = connect(&sim).await;
+    let start = tokio::time::Instant::now();
+    let mut sent = 0;
+    for b in b"\x0bMSH|^~\\&|SLOW".iter().cycle().take(200) {
+        if s.write_all(&[*b]).await.is_err() {
+            break;
+        }
+        sent += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let gone = entries(&sim, Surface::MllpIn)
+            .iter()
+            .any(|e| e.mllp().unwrap().outcome == "timeout");
+        if gone {
+            break;
+        }
+    }
+    let took = start.elapsed();
+    assert!(sent < 200, "cut off before the sender gave up");
+    assert!(
+        took >= Duration::from_secs(3),
+        "not before the frame timeout: {took:?}"
+    );
+    assert!(
+        took < Duration::from_secs(10),
+        "before the idle timeout: {took:?}"
+    );
+    let e = entries(&sim, Surface::MllpIn);
+    let x = e.last().unwrap().mllp().unwrap();
+    assert_eq!(x.outcome, "timeout");
+    assert!(
+        x.notes
+            .iter()
+            .any(|n| n.v.contains("frame not complete within 3s")),
+        "{:?}",
+        x.notes
+    );
 }
 
 mod fuzz {

@@ -122,20 +122,11 @@ async fn read_one(s: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
     }
 }
 
+/// A simulator sending to `dest` with the profile's own ACK timeout and
+/// retry policy (the retry tests run with paused time, so nothing here needs
+/// shortening).
 async fn sim_sending_to(profile: &str, dest: std::net::SocketAddr) -> simulator::RunningSimulator {
-    let mut p = simulator::profile::ProfileLoader::default()
-        .load(profile)
-        .unwrap();
-    p.hl7.ack_timeout = Duration::from_millis(250);
-    p.hl7.max_retries = 2;
-    simulator::Simulator::builder()
-        .profile(p)
-        .patients(30)
-        .mllp_addr(LOOPBACK.parse().unwrap())
-        .mllp_destinations([Destination::new(dest)])
-        .start()
-        .await
-        .unwrap()
+    sim_with_profile_timing(profile, dest).await.0
 }
 
 fn publish(
@@ -200,7 +191,36 @@ async fn office_profile_quirks() {
     );
 }
 
-#[tokio::test]
+/// The profile's own ACK timeout and retry count, under paused time: the
+/// waits cost nothing and the virtual clock shows the policy was followed.
+async fn sim_with_profile_timing(
+    profile: &str,
+    dest: std::net::SocketAddr,
+) -> (simulator::RunningSimulator, Duration, u32) {
+    let sim = simulator::Simulator::builder()
+        .profile_named(profile)
+        .unwrap()
+        .patients(30)
+        .mllp_addr(LOOPBACK.parse().unwrap())
+        .mllp_destinations([Destination::new(dest)])
+        .start()
+        .await
+        .unwrap();
+    let (timeout, retries) = {
+        let p = sim.state().profile();
+        (p.hl7.ack_timeout, p.hl7.max_retries)
+    };
+    (sim, timeout, retries)
+}
+
+/// The backoff before resend `n` (from 1).
+fn backoff(n: u32) -> Duration {
+    simulator::mllp::sender::BASE_BACKOFF
+        .saturating_mul(1 << (n - 1))
+        .min(simulator::mllp::sender::MAX_BACKOFF)
+}
+
+#[tokio::test(start_paused = true)]
 async fn timeout_resends_with_the_same_control_id() {
     let (addr, got) = destination(Arc::new(|n, _| {
         if n == 0 {
@@ -210,26 +230,62 @@ async fn timeout_resends_with_the_same_control_id() {
         }
     }))
     .await;
-    let sim = sim_sending_to("nge-5.9.0", addr).await;
+    let (sim, timeout, _) = sim_with_profile_timing("nge-5.9.0", addr).await;
     let (_, _, id) = patient(&sim, 2);
+    let start = tokio::time::Instant::now();
     publish(&sim, ChangeKind::PatientUpdated, &id, None);
-    eventually(|| sim.state().mllp.outbound.queues()[0].sent == 1).await;
+    eventually_within(timeout * 4, || {
+        sim.state().mllp.outbound.queues()[0].sent == 1
+    })
+    .await;
     let ids = got.get("MSH-10");
     assert_eq!(ids.len(), 2);
     assert_eq!(ids[0], ids[1], "a resend keeps MSH-10");
     assert_eq!(outcomes(&sim), ["queued", "accepted"]);
     assert_eq!(sim.state().mllp.outbound.queues()[0].retries, 1);
+    // Virtual time: the whole ACK timeout, then the first backoff.
+    assert!(
+        start.elapsed() >= timeout + backoff(1),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn retries_are_bounded_then_failed() {
     let (addr, got) = destination(Arc::new(|_, _| Reply::Silence)).await;
-    let sim = sim_sending_to("nge-5.9.0", addr).await;
+    let (sim, timeout, retries) = sim_with_profile_timing("nge-5.9.0", addr).await;
+    assert!(retries >= 1);
     let (_, _, id) = patient(&sim, 2);
+    let start = tokio::time::Instant::now();
     publish(&sim, ChangeKind::PatientUpdated, &id, None);
-    eventually(|| sim.state().mllp.outbound.queues()[0].failed == 1).await;
-    assert_eq!(got.len(), 3, "first send plus max-retries (2) resends");
-    assert_eq!(outcomes(&sim), ["queued", "queued", "failed"]);
+    let waits: Duration = timeout * (retries + 1) + (1..=retries).map(backoff).sum::<Duration>();
+    eventually_within(waits * 2, || {
+        sim.state().mllp.outbound.queues()[0].failed == 1
+    })
+    .await;
+    assert!(
+        start.elapsed() >= waits,
+        "{:?} < {waits:?}",
+        start.elapsed()
+    );
+    assert_eq!(
+        got.len(),
+        retries as usize + 1,
+        "first send plus max-retries resends"
+    );
+    let mut expect = vec!["queued"; retries as usize];
+    expect.push("failed");
+    assert_eq!(outcomes(&sim), expect);
+    let ids = got.get("MSH-10");
+    assert!(
+        ids.iter().all(|i| *i == ids[0]),
+        "every resend keeps MSH-10"
+    );
+    assert_eq!(
+        sim.state().mllp.outbound.queues()[0].retries,
+        u64::from(retries)
+    );
 }
 
 #[tokio::test]

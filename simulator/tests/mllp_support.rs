@@ -101,14 +101,21 @@ pub fn entries(sim: &RunningSimulator, surface: Surface) -> Vec<Entry> {
 }
 
 /// Poll until `f` holds (the journal is written after the ACK).
-pub async fn eventually(mut f: impl FnMut() -> bool) {
-    for _ in 0..500 {
+pub async fn eventually(f: impl FnMut() -> bool) {
+    eventually_within(Duration::from_secs(5), f).await;
+}
+
+/// Poll every 10 ms until `f` holds, for at most `limit` (of virtual time
+/// under `tokio::time::pause`, where the polls cost nothing).
+pub async fn eventually_within(limit: Duration, mut f: impl FnMut() -> bool) {
+    let end = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < end {
         if f() {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("condition not reached");
+    assert!(f(), "condition not reached within {limit:?}");
 }
 
 /// `(mrn, person number, person id)` of generated patient `i`.
@@ -152,32 +159,47 @@ pub async fn aa_destination() -> (std::net::SocketAddr, Inbox) {
     let got = Inbox::default();
     let rec = got.clone();
     tokio::spawn(async move {
-        while let Ok((mut s, _)) = l.accept().await {
-            let rec = rec.clone();
-            tokio::spawn(async move {
-                let mut ids = simulator::hl7::SequentialIds::new("D", 1);
-                loop {
-                    let frames = read_frames(&mut s, 1).await;
-                    let m = Message::parse(&frames[0]).unwrap();
-                    rec.lock().push(frames[0].clone());
-                    let a = simulator::hl7::ack::build_ack(
-                        &m,
-                        &simulator::hl7::Ack {
-                            code: simulator::hl7::AckCode::AA,
-                            text: None,
-                            error: None,
-                            timestamp: "20260701",
-                        },
-                        &mut ids,
-                    );
-                    if s.write_all(&frame(&a)).await.is_err() {
-                        return;
-                    }
-                }
-            });
+        while let Ok((s, _)) = l.accept().await {
+            tokio::spawn(answer_aa(s, rec.clone()));
         }
     });
     (addr, got)
+}
+
+/// Answer every message on `s` with AA, keeping the payloads in `rec`.
+pub async fn answer_aa<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, rec: Inbox) {
+    let mut ids = simulator::hl7::SequentialIds::new("D", 1);
+    loop {
+        let frames = read_frames(&mut s, 1).await;
+        let m = Message::parse(&frames[0]).unwrap();
+        rec.lock().push(frames[0].clone());
+        let a = simulator::hl7::ack::build_ack(
+            &m,
+            &simulator::hl7::Ack {
+                code: simulator::hl7::AckCode::AA,
+                text: None,
+                error: None,
+                timestamp: "20260701",
+            },
+            &mut ids,
+        );
+        if s.write_all(&frame(&a)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Announce that generated patient `i` was updated (the sender's trigger).
+pub fn publish_update(sim: &RunningSimulator, i: u32) {
+    let (_, _, id) = patient(sim, i);
+    sim.state()
+        .events
+        .publish(simulator::events::PracticeChange {
+            kind: simulator::events::ChangeKind::PatientUpdated,
+            patient_id: id,
+            record_id: None,
+            origin: "control".into(),
+        });
 }
 
 /// The default profile with one outbound destination.

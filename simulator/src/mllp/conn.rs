@@ -100,6 +100,19 @@ pub async fn write_all<S: AsyncWrite + Unpin>(
         }
         io.flush().await
     };
+    tokio::pin!(write);
+    // Most writes complete at once: the timer is armed only for one that
+    // blocks (no timer wheel work per ACK on the hot path).
+    let first = std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(match write.as_mut().poll(cx) {
+            std::task::Poll::Ready(r) => Some(r),
+            std::task::Poll::Pending => None,
+        })
+    })
+    .await;
+    if let Some(r) = first {
+        return r;
+    }
     match tokio::time::timeout(limit, write).await {
         Ok(r) => r,
         Err(_) => Err(std::io::Error::new(

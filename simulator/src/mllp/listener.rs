@@ -24,6 +24,7 @@ use tokio_util::task::TaskTracker;
 use super::MllpLimits;
 use super::apply;
 use super::conn::{self, Stream};
+use super::dedupe::{Begin, Pending};
 use super::policy::{self, Outcome, Problem};
 use crate::faults::{FaultKind, Injected};
 use crate::hl7::ack::{self, Ack, ErrorDetail, ErrorLocation, Severity, codes};
@@ -56,6 +57,16 @@ struct Reply {
     /// Close after the reply; `true`: after writing half of it.
     drop: Option<bool>,
     chunk: Option<usize>,
+    /// A duplicate of a message still being processed on another
+    /// connection: reply with its ACK once it is stored.
+    wait: Option<Arc<Pending>>,
+}
+
+/// Replies not yet written and the journal entries waiting for them.
+#[derive(Debug, Default)]
+struct Held {
+    bytes: Vec<u8>,
+    entries: Vec<(MllpExchange, Instant)>,
 }
 
 impl Listener {
@@ -101,9 +112,16 @@ impl Listener {
                             .await;
                             match hs {
                                 Ok(Ok(tls)) => this.serve(tls, peer, conn, stop).await,
-                                Ok(Err(e)) => this.closed(peer, conn, "tls-failed", e.to_string()),
+                                Ok(Err(e)) => {
+                                    this.closed(
+                                        &peer.to_string(),
+                                        conn,
+                                        "tls-failed",
+                                        e.to_string(),
+                                    );
+                                }
                                 Err(_) => this.closed(
-                                    peer,
+                                    &peer.to_string(),
                                     conn,
                                     "tls-failed",
                                     "handshake timed out".into(),
@@ -118,17 +136,17 @@ impl Listener {
 
     fn refuse(&self, peer: SocketAddr, conn: u64) {
         self.closed(
-            peer,
+            &peer.to_string(),
             conn,
             "refused",
             format!("connection cap of {} reached", self.limits.max_connections),
         );
     }
 
-    fn closed(&self, peer: SocketAddr, conn: u64, outcome: &str, why: String) {
+    fn closed(&self, peer: &str, conn: u64, outcome: &str, why: String) {
         self.state.journal.record(
             Surface::MllpIn,
-            Some(peer.to_string()),
+            Some(peer.to_owned()),
             Detail::Mllp(MllpExchange {
                 connection: conn,
                 outcome: outcome.into(),
@@ -145,15 +163,28 @@ impl Listener {
         conn: u64,
         stop: CancellationToken,
     ) {
-        let max = self.state.profile().hl7.max_frame_bytes as usize;
+        // Formatted once: every journal entry of this connection names it.
+        let peer = peer.to_string();
+        let peer = peer.as_str();
+        let max = self
+            .limits
+            .max_frame_bytes
+            .unwrap_or(self.state.profile().hl7.max_frame_bytes) as usize;
         let mut framer = Framer::new(max);
+        // When the frame now being received started (slowloris cut-off).
+        let mut frame_started: Option<tokio::time::Instant> = None;
         let mut buf = BytesMut::with_capacity(16 * 1024);
         let mut out = Vec::with_capacity(1024);
         let mut scratch = Vec::with_capacity(512);
         let mut skipped = 0usize;
+        // ACKs of the frames decoded from one read, written together when
+        // the read buffer is drained (one write per read, not per frame);
+        // their journal entries are recorded after that write.
+        let mut held = Held::default();
         // One timer and one cancellation waiter per connection, re-armed per
         // read (cheaper than a new `timeout` per read on the hot path).
-        let idle = tokio::time::sleep(self.limits.idle_timeout);
+        let mut armed = tokio::time::Instant::now() + self.limits.idle_timeout;
+        let idle = tokio::time::sleep_until(armed);
         tokio::pin!(idle);
         let stopped = stop.cancelled();
         tokio::pin!(stopped);
@@ -164,6 +195,9 @@ impl Listener {
                     Err(MllpError::BadEndBlock { offset, found }) => {
                         // The framer keeps the broken frame in `buf` until
                         // the next step drops it: answer it with a NAK.
+                        if !self.flush(&mut io, &mut held, peer).await {
+                            return;
+                        }
                         let started = Instant::now();
                         let payload = buf.get(1..=offset).unwrap_or_default();
                         let mut x = self.bad_end_block(payload, found, &mut out, &mut scratch);
@@ -174,27 +208,60 @@ impl Listener {
                         continue;
                     }
                     Err(e) => {
-                        // Oversized: the codec error closes the connection,
-                        // so a flood never reaches memory.
-                        return self.closed(peer, conn, "error", e.to_string());
+                        // Oversized: NAK it if its MSH is readable, then
+                        // close, so a flood never reaches memory.
+                        if !self.flush(&mut io, &mut held, peer).await {
+                            return;
+                        }
+                        let started = Instant::now();
+                        let Some(mut x) = self.oversized(&buf, &e, conn, &mut out, &mut scratch)
+                        else {
+                            return self.closed(peer, conn, "error", e.to_string());
+                        };
+                        let _ = self.write(&mut io, &out, None, &mut x).await;
+                        x.notes.push(Note::new("closed", "frame limit"));
+                        return self.record(peer, x, started);
                     }
                 };
                 skipped += step.skipped;
                 let Some((kind, range)) = step.frame else {
                     if step.consumed == 0 {
+                        if !self.flush(&mut io, &mut held, peer).await {
+                            return;
+                        }
                         break;
                     }
                     buf.advance(step.consumed);
                     continue;
                 };
                 let started = Instant::now();
-                let (mut x, reply) = self.handle(kind, &buf[range], conn, &mut out, &mut scratch);
+                let frame = &buf[range];
+                let (mut x, mut reply) = self.handle(kind, frame, conn, &mut out, &mut scratch);
+                while let Some(original) = reply.wait.take() {
+                    match original.wait().await {
+                        Some(stored) => self.replay(&stored, &mut out, &mut x),
+                        // Released without an ACK: handle it afresh.
+                        None => {
+                            (x, reply) = self.handle(kind, frame, conn, &mut out, &mut scratch);
+                        }
+                    }
+                }
                 buf.advance(step.consumed);
+                frame_started = None;
                 if skipped > 0 {
                     x.notes.push(Note::new(
                         "skipped-bytes",
                         std::mem::take(&mut skipped).to_string(),
                     ));
+                }
+                if reply.delay.is_none() && reply.drop.is_none() && reply.chunk.is_none() {
+                    held.bytes.extend_from_slice(&out);
+                    held.entries.push((x, started));
+                    continue;
+                }
+                // A fault shapes this reply: what is held goes out first.
+                if !self.flush(&mut io, &mut held, peer).await {
+                    return;
                 }
                 if let Some(d) = reply.delay {
                     tokio::time::sleep(d).await;
@@ -213,17 +280,46 @@ impl Listener {
                     return;
                 }
             }
-            idle.as_mut()
-                .reset(tokio::time::Instant::now() + self.limits.idle_timeout);
-            let read = tokio::select! {
-                biased;
-                r = io.read_buf(&mut buf) => Ok(r),
-                _ = &mut idle => Err(()),
-                _ = &mut stopped => return,
+            let now = tokio::time::Instant::now();
+            let mut deadline = now + self.limits.idle_timeout;
+            if framer.in_frame(&buf) {
+                let t0 = *frame_started.get_or_insert(now);
+                deadline = deadline.min(t0 + self.limits.frame_timeout);
+            } else {
+                frame_started = None;
+            }
+            // The timer is re-armed lazily: only when the deadline comes
+            // earlier, or when it fires before the real deadline. No timer
+            // wheel work per message.
+            if deadline < armed {
+                idle.as_mut().reset(deadline);
+                armed = deadline;
+            }
+            let read = loop {
+                tokio::select! {
+                    biased;
+                    r = io.read_buf(&mut buf) => break Ok(r),
+                    _ = &mut idle => {
+                        if tokio::time::Instant::now() >= deadline {
+                            break Err(());
+                        }
+                        idle.as_mut().reset(deadline);
+                        armed = deadline;
+                    }
+                    _ = &mut stopped => return,
+                }
             };
             match read {
                 Err(_) => {
-                    let why = if framer.in_frame(&buf) {
+                    let slow =
+                        frame_started.is_some_and(|t0| t0 + self.limits.frame_timeout <= deadline);
+                    let why = if slow {
+                        format!(
+                            "frame not complete within {:?} ({} bytes buffered)",
+                            self.limits.frame_timeout,
+                            buf.len()
+                        )
+                    } else if framer.in_frame(&buf) {
                         format!("idle timeout inside a frame ({} bytes buffered)", buf.len())
                     } else {
                         "idle timeout".to_owned()
@@ -241,6 +337,31 @@ impl Listener {
                 Ok(Err(e)) => return self.closed(peer, conn, "error", e.to_string()),
             }
         }
+    }
+
+    /// Write the held ACKs in one go, then journal their frames (with the
+    /// write error, if any); false when the connection is unusable.
+    async fn flush<S: Stream>(&self, io: &mut S, held: &mut Held, peer: &str) -> bool {
+        if held.entries.is_empty() {
+            return true;
+        }
+        let failed = if held.bytes.is_empty() {
+            None
+        } else {
+            let limit = self.limits.write_timeout;
+            conn::write_all(io, &held.bytes, None, limit)
+                .await
+                .err()
+                .map(|e| e.to_string())
+        };
+        held.bytes.clear();
+        for (mut x, started) in held.entries.drain(..) {
+            if let Some(e) = &failed {
+                x.notes.push(Note::new("write-error", e.clone()));
+            }
+            self.record(peer, x, started);
+        }
+        failed.is_none()
     }
 
     async fn write<S: Stream>(
@@ -262,11 +383,45 @@ impl Listener {
         }
     }
 
-    fn record(&self, peer: SocketAddr, mut x: MllpExchange, started: Instant) {
+    fn record(&self, peer: &str, mut x: MllpExchange, started: Instant) {
         x.latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.state
             .journal
-            .record(Surface::MllpIn, Some(peer.to_string()), Detail::Mllp(x));
+            .record(Surface::MllpIn, Some(peer.to_owned()), Detail::Mllp(x));
+    }
+
+    /// A frame over the size limit: an AR NAK built from its MSH when the
+    /// MSH segment is readable in what arrived (`None`: just close).
+    fn oversized(
+        &self,
+        buf: &[u8],
+        e: &MllpError,
+        conn: u64,
+        out: &mut Vec<u8>,
+        scratch: &mut Vec<u8>,
+    ) -> Option<MllpExchange> {
+        let head = buf.strip_prefix(&[framing::SB])?;
+        let head = &head[..head.len().min(MAX_HEADER)];
+        let msh = &head[..=memchr::memchr(b'\r', head)?];
+        let m = Message::parse(msh).ok()?;
+        out.clear();
+        let mut x = MllpExchange {
+            connection: conn,
+            bytes: buf.len() as u64,
+            outcome: Outcome::Rejected.as_str().into(),
+            notes: vec![Note::new("framing", e.to_string())],
+            ..MllpExchange::default()
+        };
+        describe(&m, &mut x);
+        let problem = Problem {
+            code: codes::INTERNAL_ERROR,
+            location: None,
+            text: e.to_string(),
+        };
+        let p = self.state.profile();
+        let plan = policy::plan(&p.hl7, &m, Outcome::Rejected);
+        self.write_acks(&m, plan, Some(&problem), out, scratch, &mut x);
+        Some(x)
     }
 
     /// A frame whose end block lacked its CR: answer with a NAK built from
@@ -339,7 +494,18 @@ impl Listener {
         let started = Instant::now();
         let mut out = Vec::with_capacity(512);
         let mut scratch = Vec::with_capacity(512);
-        let (mut x, _) = self.handle(FrameKind::Message, payload, 0, &mut out, &mut scratch);
+        let (mut x, mut reply) =
+            self.handle(FrameKind::Message, payload, 0, &mut out, &mut scratch);
+        // Batch import runs on a blocking thread: wait for a racing original.
+        while let Some(original) = reply.wait.take() {
+            match original.wait_blocking() {
+                Some(stored) => self.replay(&stored, &mut out, &mut x),
+                None => {
+                    (x, reply) =
+                        self.handle(FrameKind::Message, payload, 0, &mut out, &mut scratch);
+                }
+            }
+        }
         x.fault = None;
         x.notes.push(Note::new("source", source));
         let outcome = x.outcome.clone();
@@ -397,13 +563,25 @@ impl Listener {
         sender.push(b'|');
         sender.extend_from_slice(get("MSH-4"));
         let control_id = m.control_id();
-        let claim = self.state.mllp.dedupe.claim();
-        if let Some(stored) = self.state.mllp.dedupe.get(&sender, control_id) {
-            out.extend_from_slice(&stored);
-            x.outcome = "duplicate".into();
-            self.describe_reply(out, &mut x);
-            return (x, Reply::default());
-        }
+        let memory = hl7.duplicate_memory as usize;
+        let reservation = match self.state.mllp.dedupe.begin(&sender, control_id, memory) {
+            Begin::Off => None,
+            Begin::Reserved(r) => Some(r),
+            Begin::Stored(stored) => {
+                x.outcome = "duplicate".into();
+                self.replay(&stored, out, &mut x);
+                return (x, Reply::default());
+            }
+            Begin::InFlight(original) => {
+                // Processed right now on another connection: its ACK is ours.
+                x.outcome = "duplicate".into();
+                let reply = Reply {
+                    wait: Some(original),
+                    ..Reply::default()
+                };
+                return (x, reply);
+            }
+        };
         let fault = self.pick_fault(x.msh9.as_deref().unwrap_or_default());
         let mut reply = Reply::default();
         let (outcome, problem) = match (&fault, policy::admit(hl7, &m)) {
@@ -453,15 +631,9 @@ impl Listener {
         }
         let plan = policy::plan(hl7, &m, outcome);
         self.write_acks(&m, plan, problem.as_ref(), out, scratch, &mut x);
-        if hl7.duplicate_memory > 0 && !control_id.is_empty() {
-            self.state.mllp.dedupe.put(
-                &sender,
-                control_id,
-                Arc::from(&out[..]),
-                hl7.duplicate_memory as usize,
-            );
+        if let Some(r) = reservation {
+            r.complete(Arc::from(&out[..]));
         }
-        drop(claim);
         if let Some(f) = fault {
             match &f.kind {
                 FaultKind::AckDelay { ms } => reply.delay = Some(Duration::from_millis(*ms)),
@@ -510,7 +682,8 @@ impl Listener {
     ) {
         let ts = conn::hl7_now();
         let ids = &self.state.mllp.ack_ids;
-        let mut written = Vec::new();
+        let mut written = 0;
+        let mut last = None;
         for code in plan.codes() {
             let error = (!code.is_accept()).then(|| {
                 problem.map_or_else(
@@ -537,16 +710,25 @@ impl Listener {
             scratch.clear();
             ack::write_ack(m, &a, &mut |o: &mut Vec<u8>| ids.write_next(o), scratch);
             framing::frame_into(scratch, out);
-            written.push(code.as_str());
+            written += 1;
+            last = Some(code.as_str());
         }
-        if written.is_empty() {
+        if written == 0 {
             x.notes.push(Note::new("ack", "none (per MSH-15/16)"));
-        } else if written.len() > 1 {
-            x.notes.push(Note::new("acks", written.join(",")));
+        } else if written > 1 {
+            let all: Vec<_> = plan.codes().map(|c| c.as_str()).collect();
+            x.notes.push(Note::new("acks", all.join(",")));
         }
         // MSA-2 echoes MSH-10 (no re-parse of the ACK on the hot path).
-        x.ack_code = written.last().map(|c| (*c).to_owned());
+        x.ack_code = last.map(str::to_owned);
         x.ack_control_id = x.ack_code.as_ref().map(|_| conn::text(m.control_id()));
+    }
+
+    /// A duplicate: the stored ACK bytes again.
+    fn replay(&self, stored: &[u8], out: &mut Vec<u8>, x: &mut MllpExchange) {
+        out.clear();
+        out.extend_from_slice(stored);
+        self.describe_reply(out, x);
     }
 
     /// Put the last ACK's code and MSA-2 in the journal entry.
@@ -566,7 +748,10 @@ impl Listener {
     }
 }
 
-/// MSH-9 and MSH-10 (and the sender and patient) for the journal: never whole segments.
+/// How far into an oversized frame the MSH segment is looked for.
+const MAX_HEADER: usize = 4096;
+
+/// MSH-9 and MSH-10 (and the sender) for the journal: never whole segments.
 fn describe(m: &Message<'_>, x: &mut MllpExchange) {
     let get = |p: &str| m.get(p).ok().flatten().unwrap_or_default();
     let mut msh9 = String::with_capacity(8);
@@ -576,12 +761,6 @@ fn describe(m: &Message<'_>, x: &mut MllpExchange) {
     x.msh9 = Some(msh9);
     x.msh10 = Some(conn::text(m.control_id()));
     x.sender = Some(conn::text(get("MSH-3")));
-    // The patient (PID-3.1 MRN) lets a runner judge per-patient ordering of
-    // an integration's feed; an identifier only, never the segment.
-    let mrn = get("PID-3.1");
-    if !mrn.is_empty() {
-        x.notes.push(Note::new("patient", conn::text(mrn)));
-    }
 }
 
 /// Text is checked against MSH-18: an ASCII or UTF-8 message must be valid

@@ -12,7 +12,8 @@
 //!   [`PracticeChange`](crate::events::PracticeChange).
 //! - [`dedupe`]: duplicate MSH-10 detection per sender with the stored ACK bytes.
 //! - [`render`]: practice → outbound NextGen-shaped message with the profile's quirks.
-//! - [`sender`]: outbound destinations, per-destination ordered queues, retry policy.
+//! - [`destination`]: outbound destinations (MLLP or MLLPS, their TLS trust).
+//! - [`sender`]: per-destination ordered queues, retry policy.
 //! - [`conn`]: socket helpers shared by both directions (timestamps, split writes, TLS).
 //! - [`script`]: scripted practice changes (one event, a day in the clinic).
 //! - [`batch`]: FHS/BHS batch files and one-message-per-file directories.
@@ -21,6 +22,7 @@ pub mod apply;
 pub mod batch;
 pub mod conn;
 pub mod dedupe;
+pub mod destination;
 pub mod listener;
 pub mod policy;
 pub mod render;
@@ -29,8 +31,9 @@ pub mod sender;
 
 use std::time::Duration;
 
+pub use destination::{ClientTls, Destination, TlsFiles};
 pub use listener::Listener;
-pub use sender::{Destination, Outbound, QueueState};
+pub use sender::{Outbound, QueueState};
 
 /// Per-listener socket limits (not profile keys: they protect the process,
 /// they are not NextGen quirks).
@@ -45,6 +48,14 @@ pub struct MllpLimits {
     /// A single write (ACK) that does not complete in this time closes the
     /// connection (a peer that never reads).
     pub write_timeout: Duration,
+    /// A frame must be complete this long after its start block arrived,
+    /// however often bytes trickle in (slowloris senders that keep the idle
+    /// timer alive).
+    pub frame_timeout: Duration,
+    /// Largest frame payload in bytes; `None`: the profile's
+    /// `max-frame-bytes`. A larger frame is answered with an AR NAK (when
+    /// its MSH is readable) and the connection is closed.
+    pub max_frame_bytes: Option<u32>,
 }
 
 impl Default for MllpLimits {
@@ -53,6 +64,8 @@ impl Default for MllpLimits {
             max_connections: 256,
             idle_timeout: Duration::from_secs(300),
             write_timeout: Duration::from_secs(30),
+            frame_timeout: Duration::from_secs(60),
+            max_frame_bytes: None,
         }
     }
 }

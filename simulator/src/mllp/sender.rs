@@ -20,7 +20,6 @@
 //! `application` equals the inbound MSH-3.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,10 +29,12 @@ use serde::Serialize;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::sync::{broadcast, mpsc};
+use tokio_rustls::TlsConnector;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::conn::{self, IdSource};
+use super::conn::{self, IdSource, Stream};
+use super::destination::Destination;
 use super::render::{self, Addressee};
 use crate::events::PracticeChange;
 use crate::faults::FaultKind;
@@ -47,45 +48,6 @@ use crate::server::AppState;
 pub const BASE_BACKOFF: Duration = Duration::from_millis(200);
 /// Longest retry delay.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
-
-/// An outbound destination.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Destination {
-    /// Where to connect.
-    pub addr: SocketAddr,
-    /// MSH-5 receiving application; inbound messages whose MSH-3 equals it
-    /// are not echoed back to this destination.
-    pub application: String,
-    /// MSH-6 receiving facility.
-    pub facility: String,
-}
-
-impl Destination {
-    /// A destination at `addr` with receiving application `INTEGRATION`.
-    pub fn new(addr: SocketAddr) -> Destination {
-        Destination {
-            addr,
-            application: "INTEGRATION".into(),
-            facility: String::new(),
-        }
-    }
-
-    /// Parse `ADDR` or `APPLICATION=ADDR` (the `--hl7-destination` form).
-    pub fn parse(s: &str) -> Result<Destination, String> {
-        let (app, addr) = match s.split_once('=') {
-            Some((a, b)) => (Some(a), b),
-            None => (None, s),
-        };
-        let addr: SocketAddr = addr
-            .parse()
-            .map_err(|e| format!("bad HL7 destination {s:?}: {e}"))?;
-        let mut d = Destination::new(addr);
-        if let Some(a) = app {
-            d.application = a.to_owned();
-        }
-        Ok(d)
-    }
-}
 
 /// Queue state of one destination, for the runner (`GET /_ngsim/hl7/queues`).
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -188,7 +150,7 @@ impl Outbound {
             let (tx, rx) = mpsc::unbounded_channel();
             let q = Arc::new(Queue {
                 state: Mutex::new(QueueState {
-                    destination: dest.addr.to_string(),
+                    destination: dest.label(),
                     application: dest.application.clone(),
                     ..QueueState::default()
                 }),
@@ -292,7 +254,7 @@ enum Attempt {
 struct Worker {
     state: AppState,
     q: Arc<Queue>,
-    conn: Option<TcpStream>,
+    conn: Option<Box<dyn Stream>>,
     buf: BytesMut,
     connection: u64,
 }
@@ -453,17 +415,29 @@ impl Worker {
         if self.conn.is_some() {
             return Ok(());
         }
-        match tokio::time::timeout(limit, TcpStream::connect(self.q.dest.addr)).await {
-            Ok(Ok(s)) => {
-                let _ = s.set_nodelay(true);
-                self.conn = Some(s);
-                self.buf.clear();
-                self.connection = self.state.mllp.next_connection();
-                Ok(())
+        let tcp = match tokio::time::timeout(limit, TcpStream::connect(self.q.dest.addr)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return Err(format!("connect: {e}")),
+            Err(_) => return Err("connect timed out".into()),
+        };
+        let _ = tcp.set_nodelay(true);
+        let stream: Box<dyn Stream> = match &self.q.dest.tls {
+            None => Box::new(tcp),
+            Some(tls) => {
+                let name = tls.server_name.clone();
+                let shown = name.to_str().into_owned();
+                let hs = TlsConnector::from(tls.config.clone()).connect(name, tcp);
+                match tokio::time::timeout(limit, hs).await {
+                    Ok(Ok(s)) => Box::new(s),
+                    Ok(Err(e)) => return Err(format!("TLS handshake with {shown}: {e}")),
+                    Err(_) => return Err(format!("TLS handshake with {shown} timed out")),
+                }
             }
-            Ok(Err(e)) => Err(format!("connect: {e}")),
-            Err(_) => Err("connect timed out".into()),
-        }
+        };
+        self.conn = Some(stream);
+        self.buf.clear();
+        self.connection = self.state.mllp.next_connection();
+        Ok(())
     }
 
     async fn attempt(&mut self, job: &Job, fault: Option<&FaultKind>) -> Attempt {
@@ -522,7 +496,7 @@ fn parse_ack(payload: &[u8]) -> Option<(AckCode, String)> {
 
 /// Read the next HL7 frame (skipping Release 2 commit ACKs) before `deadline`.
 async fn read_frame(
-    sock: &mut TcpStream,
+    sock: &mut Box<dyn Stream>,
     buf: &mut BytesMut,
     max_frame: usize,
     deadline: tokio::time::Instant,

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::anyhow;
 use clap::Args;
 use simulator::clients::{ClientKind, ClientRegistry};
+use simulator::mllp::{Destination, MllpLimits, TlsFiles};
 use simulator::{RunningSimulator, Simulator};
 
 use super::Failure;
@@ -80,10 +81,65 @@ pub struct MllpArgs {
     /// Require MLLPS client certificates signed by the generated CA.
     #[arg(long)]
     pub mllps_require_client_cert: bool,
-    /// Outbound HL7 destination, `ADDR` or `APPLICATION=ADDR` (repeatable);
-    /// NextGen sends its feeds there.
-    #[arg(long = "hl7-destination", value_name = "ADDR", value_parser = simulator::mllp::Destination::parse)]
-    pub hl7_destinations: Vec<simulator::mllp::Destination>,
+    /// Outbound HL7 destination (repeatable); NextGen sends its feeds there:
+    /// `[APPLICATION=][mllp://]HOST:PORT`, or over TLS
+    /// `[APPLICATION=]mllps://HOST:PORT[?ca=FILE&cert=FILE&key=FILE]`.
+    #[arg(long = "hl7-destination", value_name = "DEST")]
+    pub hl7_destinations: Vec<String>,
+    /// CA certificates (PEM) trusted for `mllps://` destinations without their own `?ca=`.
+    #[arg(long, value_name = "FILE")]
+    pub hl7_destination_ca: Option<PathBuf>,
+    /// Client certificate chain (PEM) presented to `mllps://` destinations.
+    #[arg(long, value_name = "FILE", requires = "hl7_client_key")]
+    pub hl7_client_cert: Option<PathBuf>,
+    /// Private key (PEM) of `--hl7-client-cert`.
+    #[arg(long, value_name = "FILE", requires = "hl7_client_cert")]
+    pub hl7_client_key: Option<PathBuf>,
+    /// MLLP(S) connections served at once; past it a new connection is
+    /// closed at once and journaled.
+    #[arg(long, default_value_t = MllpLimits::default().max_connections, value_name = "N")]
+    pub mllp_max_connections: usize,
+    /// Close an MLLP(S) connection after SECS without any bytes (half-open peers).
+    #[arg(long, default_value_t = MllpLimits::default().idle_timeout.as_secs(), value_name = "SECS")]
+    pub mllp_idle_timeout: u64,
+    /// Close an MLLP(S) connection whose frame is not complete SECS after its
+    /// start block, however slowly bytes trickle in (slowloris senders).
+    #[arg(long, default_value_t = MllpLimits::default().frame_timeout.as_secs(), value_name = "SECS")]
+    pub mllp_frame_timeout: u64,
+    /// Close an MLLP(S) connection whose ACK write does not finish in SECS.
+    #[arg(long, default_value_t = MllpLimits::default().write_timeout.as_secs(), value_name = "SECS")]
+    pub mllp_write_timeout: u64,
+    /// Largest MLLP frame payload in bytes (default: the profile's
+    /// `max-frame-bytes`); a larger frame gets an AR NAK and the connection is closed.
+    #[arg(long, value_name = "N")]
+    pub mllp_max_frame_bytes: Option<u32>,
+}
+
+impl MllpArgs {
+    /// The outbound destinations, their TLS files loaded.
+    fn destinations(&self) -> Result<Vec<Destination>, String> {
+        let defaults = TlsFiles {
+            ca: self.hl7_destination_ca.clone(),
+            cert: self.hl7_client_cert.clone(),
+            key: self.hl7_client_key.clone(),
+        };
+        self.hl7_destinations
+            .iter()
+            .map(|d| Destination::parse_with(d, &defaults))
+            .collect()
+    }
+
+    /// The listener limits these flags set.
+    fn limits(&self) -> MllpLimits {
+        let secs = |s: u64| std::time::Duration::from_secs(s.max(1));
+        MllpLimits {
+            max_connections: self.mllp_max_connections.max(1),
+            idle_timeout: secs(self.mllp_idle_timeout),
+            write_timeout: secs(self.mllp_write_timeout),
+            frame_timeout: secs(self.mllp_frame_timeout),
+            max_frame_bytes: self.mllp_max_frame_bytes,
+        }
+    }
 }
 
 pub(super) fn run(args: ServeArgs) -> Result<u8, Failure> {
@@ -116,7 +172,11 @@ async fn serve(args: ServeArgs) -> Result<u8, Failure> {
     let m = &args.mllp;
     builder = builder
         .mllp_addr(m.mllp)
-        .mllp_destinations(m.hl7_destinations.clone());
+        .mllp_limits(m.limits())
+        .mllp_destinations(
+            m.destinations()
+                .map_err(|e| Failure::bad_input(anyhow!(e)))?,
+        );
     if let Some(addr) = m.mllps {
         use simulator::tls::{CertSource, ClientAuth, TlsSettings};
         let cert = match (&m.mllps_cert, &m.mllps_key) {
