@@ -13,6 +13,7 @@
 //!   router and listeners.
 //! - [`control`]: the `/_ngsim/` control API.
 //! - [`tls`]: TLS settings for MLLPS.
+//! - [`ratelimit`]: the fixed-window rate limiter every HTTP surface shares.
 //! - [`practice`]: the synthetic practice every surface renders.
 //! - [`enterprise`]: the NextGen Enterprise JSON API (GSA/EAL auth, routes, route-use report).
 //!
@@ -31,6 +32,7 @@ pub mod journal;
 pub mod mllp;
 pub mod practice;
 pub mod profile;
+pub mod ratelimit;
 pub mod server;
 pub mod tls;
 pub mod toml_located;
