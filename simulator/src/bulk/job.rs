@@ -65,6 +65,15 @@ pub struct Spec {
     pub directory_types: Vec<String>,
     /// `_since`.
     pub since: Option<OffsetDateTime>,
+    /// `_until` (STU3).
+    pub until: Option<OffsetDateTime>,
+    /// `_elements`: `(type or every type, root element)`; `None` exports
+    /// whole resources.
+    pub elements: Option<Vec<(Option<String>, String)>>,
+    /// `includeAssociatedData=LatestProvenanceResources`: the Organization
+    /// id that authors the Provenance exported for every kept resource (then
+    /// `types` ends with `Provenance`).
+    pub provenance_org: Option<String>,
     /// Per type, alternatives (any) of criteria (all): `_typeFilter`.
     pub type_filters: BTreeMap<String, Vec<Vec<Criterion>>>,
     /// Per type, alternatives of the granted `system/` scopes' granular
@@ -95,12 +104,14 @@ pub fn is_part2(v: &Value) -> bool {
 impl Spec {
     /// Whether `v` (of type `ty`) passes `_since`, `_typeFilter` and the scopes.
     pub fn keeps(&self, ty: &str, v: &Value) -> bool {
-        if let Some(since) = self.since {
+        if self.since.is_some() || self.until.is_some() {
             let updated = v["meta"]["lastUpdated"]
                 .as_str()
                 .and_then(super::params::parse_instant);
-            if updated.is_some_and(|u| u <= since) {
-                return false;
+            if let Some(u) = updated {
+                if self.since.is_some_and(|s| u <= s) || self.until.is_some_and(|t| u > t) {
+                    return false;
+                }
             }
         }
         any_all(self.type_filters.get(ty), v, self.now)
@@ -154,6 +165,96 @@ pub fn render_type(p: &Practice, c: &Chart, ty: &str) -> Vec<Value> {
         "Appointment" => c.appointments.iter().map(render::appointment).collect(),
         _ => Vec::new(),
     }
+}
+
+/// What the job exports of type `ty` from one chart, before filtering:
+/// [`render_type`], or for the associated `Provenance` the Provenance of
+/// every kept resource of the job's other types.
+pub fn job_resources(p: &Practice, c: &Chart, spec: &Spec, ty: &str) -> Vec<Value> {
+    match &spec.provenance_org {
+        Some(org) if ty == "Provenance" => spec
+            .types
+            .iter()
+            .filter(|t| *t != "Provenance")
+            .flat_map(|t| {
+                render_type(p, c, t)
+                    .into_iter()
+                    .filter(|v| spec.keeps(t, v))
+                    .map(|v| render::provenance(&v, org))
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
+        _ => render_type(p, c, ty),
+    }
+}
+
+/// The `SUBSETTED` tag (FHIR R4 `v3-ObservationValue`) a subset resource carries.
+pub const SUBSETTED_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue";
+
+/// Root elements FHIR R4 makes mandatory (min 1) for the exported types:
+/// `_elements` never removes them, so a subset stays a valid resource.
+fn mandatory(ty: &str) -> &'static [&'static str] {
+    match ty {
+        "Observation" | "DiagnosticReport" => &["status", "code"],
+        "Condition" | "Procedure" => &["subject", "status"],
+        "Encounter" => &["status", "class"],
+        "MedicationRequest" => &["status", "intent", "medication", "subject"],
+        "MedicationStatement" => &["status", "medication", "subject"],
+        "AllergyIntolerance" => &["patient"],
+        "Immunization" => &["status", "vaccineCode", "patient", "occurrence"],
+        "DocumentReference" => &["status", "content"],
+        "CarePlan" => &["status", "intent", "subject"],
+        "Goal" => &["lifecycleStatus", "description", "subject"],
+        "Coverage" => &["status", "beneficiary", "payor"],
+        "Consent" => &["status", "scope", "category"],
+        "Appointment" => &["status", "participant"],
+        "Provenance" => &["target", "recorded", "agent"],
+        "Group" => &["type", "actual"],
+        _ => &[],
+    }
+}
+
+/// Apply `_elements` to a resource of type `ty`: keep `resourceType`, `id`,
+/// `meta`, the mandatory elements and the listed ones (a choice element
+/// `value[x]` is named `value`), and tag `meta` with `SUBSETTED`.
+pub fn subset(elements: &[(Option<String>, String)], ty: &str, v: &mut Value) {
+    let Some(obj) = v.as_object_mut() else {
+        return;
+    };
+    let listed = |k: &str| {
+        elements.iter().any(|(t, e)| {
+            t.as_deref().is_none_or(|t| t == ty)
+                && (e == k || e.strip_suffix("[x]").is_some_and(|b| choice_of(k, b)))
+        })
+    };
+    let required = mandatory(ty);
+    let before = obj.len();
+    obj.retain(|k, _| {
+        matches!(k.as_str(), "resourceType" | "id" | "meta")
+            || listed(k)
+            || required.iter().any(|r| *r == k || choice_of(k, r))
+            || elements
+                .iter()
+                .any(|(t, e)| t.as_deref().is_none_or(|t| t == ty) && choice_of(k, e))
+    });
+    if obj.len() == before {
+        return;
+    }
+    let meta = obj
+        .entry("meta")
+        .or_insert_with(|| Value::Object(serde_json::Map::new()));
+    if let Some(m) = meta.as_object_mut() {
+        let tags = m.entry("tag").or_insert_with(|| Value::Array(Vec::new()));
+        if let Some(a) = tags.as_array_mut() {
+            a.push(serde_json::json!({"system": SUBSETTED_SYSTEM, "code": "SUBSETTED"}));
+        }
+    }
+}
+
+/// Whether JSON key `k` is choice element `base[x]` (`valueQuantity` of `value`).
+fn choice_of(k: &str, base: &str) -> bool {
+    k.strip_prefix(base)
+        .is_some_and(|rest| rest.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
 }
 
 /// Types found in a patient's compartment (what `render_type` knows).
@@ -414,7 +515,7 @@ pub fn plan(
         };
         let withhold = spec.withholds(practice, i);
         for (n, ty) in spec.types.iter().enumerate() {
-            for v in render_type(practice, &chart, ty) {
+            for v in job_resources(practice, &chart, spec, ty) {
                 if !spec.keeps(ty, &v) {
                     continue;
                 }
@@ -495,9 +596,12 @@ pub fn produce(
                 let mut ends = Vec::new();
                 if let Some((i, chart)) = chart_at(practice, spec, pos) {
                     let withhold = spec.withholds(practice, i);
-                    for v in render_type(practice, &chart, &f.ty) {
+                    for mut v in job_resources(practice, &chart, spec, &f.ty) {
                         if !spec.keeps(&f.ty, &v) || (withhold && is_part2(&v)) {
                             continue;
+                        }
+                        if let Some(el) = &spec.elements {
+                            subset(el, &f.ty, &mut v);
                         }
                         if serde_json::to_writer(&mut bytes, &v).is_ok() {
                             bytes.push(b'\n');
@@ -533,6 +637,40 @@ pub fn produce(
 mod tests {
     use super::*;
     use crate::practice::PracticeConfig;
+
+    #[test]
+    fn subset_keeps_listed_and_mandatory_elements_and_tags() {
+        let mut v = serde_json::json!({
+            "resourceType": "Observation", "id": "o1", "meta": {"lastUpdated": "2026-01-01T00:00:00Z"},
+            "status": "final", "code": {"text": "x"}, "subject": {"reference": "Patient/p"},
+            "valueQuantity": {"value": 1}, "effectiveDateTime": "2026-01-01", "category": [],
+        });
+        let el = vec![
+            (Some("Observation".to_owned()), "value[x]".to_owned()),
+            (None, "effective".to_owned()),
+            (Some("Patient".to_owned()), "subject".to_owned()),
+        ];
+        subset(&el, "Observation", &mut v);
+        let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "code",
+                "effectiveDateTime",
+                "id",
+                "meta",
+                "resourceType",
+                "status",
+                "valueQuantity"
+            ]
+        );
+        assert_eq!(v["meta"]["tag"][0]["code"], "SUBSETTED");
+        // Nothing removed: no tag.
+        let mut g = serde_json::json!({"resourceType": "Group", "id": "g", "type": "person", "actual": true});
+        subset(&el, "Group", &mut g);
+        assert!(g.get("meta").is_none());
+    }
 
     #[test]
     fn render_type_matches_the_full_chart_rendering() {
