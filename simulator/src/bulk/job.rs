@@ -118,6 +118,23 @@ impl Spec {
             && any_all(self.scope_filters.get(ty), v, self.now)
     }
 
+    /// Whether `ty` resources can skip the JSON tree: no `_elements`, no
+    /// `_typeFilter` for it, and a scope alternative without criteria.
+    pub fn typed(&self, ty: &str) -> bool {
+        ty == "Observation"
+            && self.elements.is_none()
+            && !self.type_filters.contains_key(ty)
+            && self
+                .scope_filters
+                .get(ty)
+                .is_none_or(|alts| alts.iter().any(Vec::is_empty))
+    }
+
+    /// `_since` and `_until` on a record's last update.
+    fn in_window(&self, updated: OffsetDateTime) -> bool {
+        self.since.is_none_or(|s| updated > s) && self.until.is_none_or(|u| updated <= u)
+    }
+
     /// Whether patient `i`'s Part 2 records are withheld from this job.
     pub fn withholds(&self, practice: &Practice, i: PatientIndex) -> bool {
         self.part2_withhold
@@ -515,6 +532,27 @@ pub fn plan(
         };
         let withhold = spec.withholds(practice, i);
         for (n, ty) in spec.types.iter().enumerate() {
+            if spec.typed(ty) {
+                for o in chart
+                    .observations
+                    .iter()
+                    .filter(|o| spec.in_window(o.last_updated))
+                {
+                    if o.part2.is_some() {
+                        if withhold {
+                            withheld += 1;
+                            continue;
+                        }
+                        disclosed += 1;
+                    }
+                    kept[n] += 1;
+                }
+                kept[n] += render::sdoh_observations(&chart.patient)
+                    .iter()
+                    .filter(|v| spec.keeps(ty, v))
+                    .count();
+                continue;
+            }
             for v in job_resources(practice, &chart, spec, ty) {
                 if !spec.keeps(ty, &v) {
                     continue;
@@ -596,7 +634,23 @@ pub fn produce(
                 let mut ends = Vec::new();
                 if let Some((i, chart)) = chart_at(practice, spec, pos) {
                     let withhold = spec.withholds(practice, i);
-                    for mut v in job_resources(practice, &chart, spec, &f.ty) {
+                    if spec.typed(&f.ty) {
+                        for o in &chart.observations {
+                            if !spec.in_window(o.last_updated) || (withhold && o.part2.is_some()) {
+                                continue;
+                            }
+                            if super::ndjson::write_observation(&mut bytes, o).is_ok() {
+                                bytes.push(b'\n');
+                                ends.push(bytes.len());
+                            }
+                        }
+                    }
+                    let rest = if spec.typed(&f.ty) {
+                        render::sdoh_observations(&chart.patient)
+                    } else {
+                        job_resources(practice, &chart, spec, &f.ty)
+                    };
+                    for mut v in rest {
                         if !spec.keeps(&f.ty, &v) || (withhold && is_part2(&v)) {
                             continue;
                         }
@@ -691,6 +745,71 @@ mod tests {
                 assert!(COMPARTMENT_TYPES.contains(&ty), "{ty} is not exported");
                 assert!(render_type(&p, &c, ty).contains(v));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod typed_tests {
+    use super::*;
+    use crate::practice::PracticeConfig;
+
+    fn spec(n: u32, since: Option<OffsetDateTime>) -> Spec {
+        Spec {
+            types: vec!["Observation".into()],
+            directory_types: Vec::new(),
+            since,
+            until: None,
+            elements: None,
+            provenance_org: None,
+            type_filters: BTreeMap::new(),
+            scope_filters: BTreeMap::new(),
+            patients: Selection::All(n),
+            part2_withhold: true,
+            part2_consent: false,
+            now: 0,
+        }
+    }
+
+    /// The typed fast path produces exactly the bytes of serializing the
+    /// `Value` rendering, Part 2 withholding and `_since` included.
+    #[test]
+    fn produce_matches_the_value_rendering() {
+        let n = 250;
+        let p = Practice::new(PracticeConfig {
+            patients: n,
+            ..PracticeConfig::default()
+        });
+        let since = OffsetDateTime::now_utc() - time::Duration::days(400);
+        for s in [spec(n, None), spec(n, Some(since))] {
+            assert!(s.typed("Observation"));
+            let mut want = Vec::new();
+            for i in p.patient_indices() {
+                let c = p.chart(i).unwrap();
+                let withhold = s.withholds(&p, i);
+                for v in render::chart_resources(&p, &c, false) {
+                    if v["resourceType"] == "Observation"
+                        && s.keeps("Observation", &v)
+                        && !(withhold && is_part2(&v))
+                    {
+                        serde_json::to_writer(&mut want, &v).unwrap();
+                        want.push(b'\n');
+                    }
+                }
+            }
+            let f = FilePlan {
+                ty: "Observation".into(),
+                name: String::new(),
+                start: Start::Patients { pos: 0, skip: 0 },
+                count: usize::MAX,
+            };
+            let mut got = Vec::new();
+            produce(&p, &[], &s, &f, |b| {
+                got.extend_from_slice(&b);
+                true
+            });
+            assert!(want.len() > 100_000);
+            assert!(got == want, "typed NDJSON differs from the Value rendering");
         }
     }
 }

@@ -19,6 +19,7 @@
 //! tells the client that re-running the export (not fixing the URL) is the cure.
 
 pub mod job;
+pub mod ndjson;
 pub mod params;
 
 use std::collections::{BTreeMap, HashMap};

@@ -14,11 +14,11 @@ use crate::practice::{
     ObservationValue, Part2Label, Practice,
 };
 
-const US_CORE: &str = "http://hl7.org/fhir/us/core/StructureDefinition/";
-const OBS_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
+pub(crate) const US_CORE: &str = "http://hl7.org/fhir/us/core/StructureDefinition/";
+pub(crate) const OBS_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
 const US_CORE_CATEGORY: &str = "http://hl7.org/fhir/us/core/CodeSystem/us-core-category";
-const CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
-const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
+pub(crate) const CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+pub(crate) const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 const NPI: &str = "http://hl7.org/fhir/sid/us-npi";
 /// Identifier system of NextGen MRNs.
 pub const MRN_SYSTEM: &str = "urn:oid:2.16.840.1.113883.3.8013.1";
@@ -270,7 +270,7 @@ fn obs_value(v: &ObservationValue) -> Option<(&'static str, Value)> {
     }
 }
 
-fn category_code(c: ObservationCategory) -> &'static str {
+pub(crate) fn category_code(c: ObservationCategory) -> &'static str {
     match c {
         ObservationCategory::VitalSigns => "vital-signs",
         ObservationCategory::Laboratory => "laboratory",
@@ -279,7 +279,7 @@ fn category_code(c: ObservationCategory) -> &'static str {
     }
 }
 
-fn obs_profile(o: &practice::Observation) -> &'static str {
+pub(crate) fn obs_profile(o: &practice::Observation) -> &'static str {
     match o.category {
         ObservationCategory::VitalSigns => "us-core-vital-signs",
         ObservationCategory::Laboratory => "us-core-observation-lab",
