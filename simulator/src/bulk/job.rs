@@ -178,6 +178,8 @@ pub fn render_type(p: &Practice, c: &Chart, ty: &str) -> Vec<Value> {
         "Goal" => c.goals.iter().map(render::goal).collect(),
         "Coverage" => c.coverages.iter().map(render::coverage).collect(),
         "Device" => c.devices.iter().map(render::device).collect(),
+        "ServiceRequest" => c.lab_panels.iter().map(render::service_request).collect(),
+        "Specimen" => c.lab_panels.iter().map(render::specimen).collect(),
         "Consent" => c.consent.iter().map(|x| render::consent(p, x)).collect(),
         "Appointment" => c.appointments.iter().map(render::appointment).collect(),
         _ => Vec::new(),
@@ -226,6 +228,7 @@ fn mandatory(ty: &str) -> &'static [&'static str] {
         "Consent" => &["status", "scope", "category"],
         "Appointment" => &["status", "participant"],
         "Provenance" => &["target", "recorded", "agent"],
+        "ServiceRequest" => &["status", "intent", "subject"],
         "Group" => &["type", "actual"],
         _ => &[],
     }
@@ -292,6 +295,8 @@ pub const COMPARTMENT_TYPES: &[&str] = &[
     "Goal",
     "Coverage",
     "Device",
+    "ServiceRequest",
+    "Specimen",
     "Consent",
     "Appointment",
 ];

@@ -470,7 +470,11 @@ fn search(
                     .collect()
             });
         let all_patient_bound = alts.iter().all(|(po, _)| *po);
+        // A type the practice renders no resources of (Endpoint,
+        // Questionnaire, …) is empty without scanning every chart.
+        let rendered = ty == "Provenance" || crate::bulk::job::COMPARTMENT_TYPES.contains(&ty);
         let patients: Vec<PatientIndex> = match (named, all_patient_bound) {
+            _ if !rendered => Vec::new(),
             (Some(n), _) => n,
             (None, true) => gp.into_iter().collect(),
             (None, false) => s.practice().patient_indices().collect(),

@@ -175,6 +175,12 @@ pub const TABLE: &[RefParam] = &[
     r("Procedure", "subject", &["subject"], PATIENT),
     r("Procedure", "performer", &["performer.actor"], ACTORS),
     r("Procedure", "encounter", &["encounter"], ENCOUNTER),
+    r("ServiceRequest", "patient", &["subject"], PATIENT),
+    r("ServiceRequest", "subject", &["subject"], PATIENT),
+    r("ServiceRequest", "requester", &["requester"], ACTORS),
+    r("ServiceRequest", "encounter", &["encounter"], ENCOUNTER),
+    r("Specimen", "patient", &["subject"], PATIENT),
+    r("Specimen", "subject", &["subject"], PATIENT),
     r("Provenance", "target", &["target"], &["*"]),
     r("Provenance", "agent", &["agent.who"], ACTORS),
 ];
