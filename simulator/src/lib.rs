@@ -13,6 +13,7 @@
 //!   router and listeners.
 //! - [`control`]: the `/_ngsim/` control API.
 //! - [`tls`]: TLS settings for MLLPS.
+//! - [`ratelimit`]: the fixed-window rate limiter every HTTP surface shares.
 //! - [`practice`]: the synthetic practice every surface renders.
 //! - [`enterprise`]: the NextGen Enterprise JSON API (GSA/EAL auth, routes, route-use report).
 //! - [`sinks`]: recipient sinks standing in for the SUT's downstream systems (HTTP, FHIR, MLLP).
@@ -32,6 +33,7 @@ pub mod journal;
 pub mod mllp;
 pub mod practice;
 pub mod profile;
+pub mod ratelimit;
 pub mod server;
 pub mod sinks;
 pub mod tls;

@@ -330,13 +330,7 @@ async fn capability_statement_lists_exactly_the_profile() {
 async fn a_runtime_profile_swap_moves_the_endpoints() {
     let sim = start("nge-5.9.2").await;
     let old = sim.fhir_base_url();
-    let r = http()
-        .put(format!("{}/_ngsim/profile", sim.base_url()))
-        .json(&serde_json::json!({"name": "nge-office"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    swap_to_office(&sim).await;
     assert!(sim.fhir_base_url().ends_with("/api/fhir/r4"));
     let cfg = format!("{}/.well-known/smart-configuration", sim.fhir_base_url());
     let v = get_json(&cfg).await;
@@ -352,4 +346,67 @@ async fn a_runtime_profile_swap_moves_the_endpoints() {
     let token = backend_token(&sim, "system/*.rs").await;
     let pid = patient_id(&sim, 0);
     fhir_json(&sim, &token, &format!("Patient/{pid}"), 200).await;
+}
+
+#[tokio::test]
+async fn capability_statement_advertises_bulk_export_where_served() {
+    let sim = start("nge-5.9.2").await;
+    let cs = get_json(&format!("{}/metadata", sim.fhir_base_url())).await;
+    let instantiates = cs["instantiates"].as_array().unwrap();
+    assert!(
+        instantiates
+            .iter()
+            .any(|u| u == "http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data")
+    );
+    let rest = &cs["rest"][0];
+    assert_eq!(
+        rest["operation"][0]["definition"],
+        "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"
+    );
+    let op_of = |ty: &str| {
+        rest["resource"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["type"] == ty)
+            .map(|r| r["operation"][0]["definition"].clone())
+            .unwrap()
+    };
+    assert_eq!(
+        op_of("Patient"),
+        "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"
+    );
+    assert_eq!(
+        op_of("Group"),
+        "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"
+    );
+    assert!(op_of("Observation").is_null());
+}
+
+#[tokio::test]
+async fn capability_statement_is_rebuilt_on_a_profile_swap() {
+    let sim = start("nge-5.9.2").await;
+    let first = get_json(&format!("{}/metadata", sim.fhir_base_url())).await;
+    let again = get_json(&format!("{}/metadata", sim.fhir_base_url())).await;
+    assert_eq!(first, again, "cached bytes are stable");
+    swap_to_office(&sim).await;
+    let office = get_json(&format!("{}/metadata", sim.fhir_base_url())).await;
+    let p = sim.state().profile();
+    assert_eq!(office["software"]["name"], p.fhir.software_name.as_str());
+    assert_ne!(
+        office["implementation"]["url"],
+        first["implementation"]["url"]
+    );
+    // Office's bulk server has its own base (no /metadata): nothing advertised here.
+    assert!(office["rest"][0].get("operation").is_none());
+}
+
+async fn swap_to_office(sim: &simulator::RunningSimulator) {
+    let r = http()
+        .put(format!("{}/_ngsim/profile", sim.base_url()))
+        .json(&serde_json::json!({"name": "nge-office"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 }

@@ -65,6 +65,15 @@ pub struct Spec {
     pub directory_types: Vec<String>,
     /// `_since`.
     pub since: Option<OffsetDateTime>,
+    /// `_until` (STU3).
+    pub until: Option<OffsetDateTime>,
+    /// `_elements`: `(type or every type, root element)`; `None` exports
+    /// whole resources.
+    pub elements: Option<Vec<(Option<String>, String)>>,
+    /// `includeAssociatedData=LatestProvenanceResources`: the Organization
+    /// id that authors the Provenance exported for every kept resource (then
+    /// `types` ends with `Provenance`).
+    pub provenance_org: Option<String>,
     /// Per type, alternatives (any) of criteria (all): `_typeFilter`.
     pub type_filters: BTreeMap<String, Vec<Vec<Criterion>>>,
     /// Per type, alternatives of the granted `system/` scopes' granular
@@ -95,16 +104,35 @@ pub fn is_part2(v: &Value) -> bool {
 impl Spec {
     /// Whether `v` (of type `ty`) passes `_since`, `_typeFilter` and the scopes.
     pub fn keeps(&self, ty: &str, v: &Value) -> bool {
-        if let Some(since) = self.since {
+        if self.since.is_some() || self.until.is_some() {
             let updated = v["meta"]["lastUpdated"]
                 .as_str()
                 .and_then(super::params::parse_instant);
-            if updated.is_some_and(|u| u <= since) {
-                return false;
+            if let Some(u) = updated {
+                if self.since.is_some_and(|s| u <= s) || self.until.is_some_and(|t| u > t) {
+                    return false;
+                }
             }
         }
         any_all(self.type_filters.get(ty), v, self.now)
             && any_all(self.scope_filters.get(ty), v, self.now)
+    }
+
+    /// Whether `ty` resources can skip the JSON tree: no `_elements`, no
+    /// `_typeFilter` for it, and a scope alternative without criteria.
+    pub fn typed(&self, ty: &str) -> bool {
+        ty == "Observation"
+            && self.elements.is_none()
+            && !self.type_filters.contains_key(ty)
+            && self
+                .scope_filters
+                .get(ty)
+                .is_none_or(|alts| alts.iter().any(Vec::is_empty))
+    }
+
+    /// `_since` and `_until` on a record's last update.
+    fn in_window(&self, updated: OffsetDateTime) -> bool {
+        self.since.is_none_or(|s| updated > s) && self.until.is_none_or(|u| updated <= u)
     }
 
     /// Whether patient `i`'s Part 2 records are withheld from this job.
@@ -150,10 +178,103 @@ pub fn render_type(p: &Practice, c: &Chart, ty: &str) -> Vec<Value> {
         "Goal" => c.goals.iter().map(render::goal).collect(),
         "Coverage" => c.coverages.iter().map(render::coverage).collect(),
         "Device" => c.devices.iter().map(render::device).collect(),
+        "ServiceRequest" => c.lab_panels.iter().map(render::service_request).collect(),
+        "Specimen" => c.lab_panels.iter().map(render::specimen).collect(),
         "Consent" => c.consent.iter().map(|x| render::consent(p, x)).collect(),
         "Appointment" => c.appointments.iter().map(render::appointment).collect(),
         _ => Vec::new(),
     }
+}
+
+/// What the job exports of type `ty` from one chart, before filtering:
+/// [`render_type`], or for the associated `Provenance` the Provenance of
+/// every kept resource of the job's other types.
+pub fn job_resources(p: &Practice, c: &Chart, spec: &Spec, ty: &str) -> Vec<Value> {
+    match &spec.provenance_org {
+        Some(org) if ty == "Provenance" => spec
+            .types
+            .iter()
+            .filter(|t| *t != "Provenance")
+            .flat_map(|t| {
+                render_type(p, c, t)
+                    .into_iter()
+                    .filter(|v| spec.keeps(t, v))
+                    .map(|v| render::provenance(&v, org))
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
+        _ => render_type(p, c, ty),
+    }
+}
+
+/// The `SUBSETTED` tag (FHIR R4 `v3-ObservationValue`) a subset resource carries.
+pub const SUBSETTED_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue";
+
+/// Root elements FHIR R4 makes mandatory (min 1) for the exported types:
+/// `_elements` never removes them, so a subset stays a valid resource.
+fn mandatory(ty: &str) -> &'static [&'static str] {
+    match ty {
+        "Observation" | "DiagnosticReport" => &["status", "code"],
+        "Condition" | "Procedure" => &["subject", "status"],
+        "Encounter" => &["status", "class"],
+        "MedicationRequest" => &["status", "intent", "medication", "subject"],
+        "MedicationStatement" => &["status", "medication", "subject"],
+        "AllergyIntolerance" => &["patient"],
+        "Immunization" => &["status", "vaccineCode", "patient", "occurrence"],
+        "DocumentReference" => &["status", "content"],
+        "CarePlan" => &["status", "intent", "subject"],
+        "Goal" => &["lifecycleStatus", "description", "subject"],
+        "Coverage" => &["status", "beneficiary", "payor"],
+        "Consent" => &["status", "scope", "category"],
+        "Appointment" => &["status", "participant"],
+        "Provenance" => &["target", "recorded", "agent"],
+        "ServiceRequest" => &["status", "intent", "subject"],
+        "Group" => &["type", "actual"],
+        _ => &[],
+    }
+}
+
+/// Apply `_elements` to a resource of type `ty`: keep `resourceType`, `id`,
+/// `meta`, the mandatory elements and the listed ones (a choice element
+/// `value[x]` is named `value`), and tag `meta` with `SUBSETTED`.
+pub fn subset(elements: &[(Option<String>, String)], ty: &str, v: &mut Value) {
+    let Some(obj) = v.as_object_mut() else {
+        return;
+    };
+    let listed = |k: &str| {
+        elements.iter().any(|(t, e)| {
+            t.as_deref().is_none_or(|t| t == ty)
+                && (e == k || e.strip_suffix("[x]").is_some_and(|b| choice_of(k, b)))
+        })
+    };
+    let required = mandatory(ty);
+    let before = obj.len();
+    obj.retain(|k, _| {
+        matches!(k.as_str(), "resourceType" | "id" | "meta")
+            || listed(k)
+            || required.iter().any(|r| *r == k || choice_of(k, r))
+            || elements
+                .iter()
+                .any(|(t, e)| t.as_deref().is_none_or(|t| t == ty) && choice_of(k, e))
+    });
+    if obj.len() == before {
+        return;
+    }
+    let meta = obj
+        .entry("meta")
+        .or_insert_with(|| Value::Object(serde_json::Map::new()));
+    if let Some(m) = meta.as_object_mut() {
+        let tags = m.entry("tag").or_insert_with(|| Value::Array(Vec::new()));
+        if let Some(a) = tags.as_array_mut() {
+            a.push(serde_json::json!({"system": SUBSETTED_SYSTEM, "code": "SUBSETTED"}));
+        }
+    }
+}
+
+/// Whether JSON key `k` is choice element `base[x]` (`valueQuantity` of `value`).
+fn choice_of(k: &str, base: &str) -> bool {
+    k.strip_prefix(base)
+        .is_some_and(|rest| rest.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
 }
 
 /// Types found in a patient's compartment (what `render_type` knows).
@@ -174,6 +295,8 @@ pub const COMPARTMENT_TYPES: &[&str] = &[
     "Goal",
     "Coverage",
     "Device",
+    "ServiceRequest",
+    "Specimen",
     "Consent",
     "Appointment",
 ];
@@ -414,7 +537,28 @@ pub fn plan(
         };
         let withhold = spec.withholds(practice, i);
         for (n, ty) in spec.types.iter().enumerate() {
-            for v in render_type(practice, &chart, ty) {
+            if spec.typed(ty) {
+                for o in chart
+                    .observations
+                    .iter()
+                    .filter(|o| spec.in_window(o.last_updated))
+                {
+                    if o.part2.is_some() {
+                        if withhold {
+                            withheld += 1;
+                            continue;
+                        }
+                        disclosed += 1;
+                    }
+                    kept[n] += 1;
+                }
+                kept[n] += render::sdoh_observations(&chart.patient)
+                    .iter()
+                    .filter(|v| spec.keeps(ty, v))
+                    .count();
+                continue;
+            }
+            for v in job_resources(practice, &chart, spec, ty) {
                 if !spec.keeps(ty, &v) {
                     continue;
                 }
@@ -495,9 +639,28 @@ pub fn produce(
                 let mut ends = Vec::new();
                 if let Some((i, chart)) = chart_at(practice, spec, pos) {
                     let withhold = spec.withholds(practice, i);
-                    for v in render_type(practice, &chart, &f.ty) {
+                    if spec.typed(&f.ty) {
+                        for o in &chart.observations {
+                            if !spec.in_window(o.last_updated) || (withhold && o.part2.is_some()) {
+                                continue;
+                            }
+                            if super::ndjson::write_observation(&mut bytes, o).is_ok() {
+                                bytes.push(b'\n');
+                                ends.push(bytes.len());
+                            }
+                        }
+                    }
+                    let rest = if spec.typed(&f.ty) {
+                        render::sdoh_observations(&chart.patient)
+                    } else {
+                        job_resources(practice, &chart, spec, &f.ty)
+                    };
+                    for mut v in rest {
                         if !spec.keeps(&f.ty, &v) || (withhold && is_part2(&v)) {
                             continue;
+                        }
+                        if let Some(el) = &spec.elements {
+                            subset(el, &f.ty, &mut v);
                         }
                         if serde_json::to_writer(&mut bytes, &v).is_ok() {
                             bytes.push(b'\n');
@@ -535,6 +698,40 @@ mod tests {
     use crate::practice::PracticeConfig;
 
     #[test]
+    fn subset_keeps_listed_and_mandatory_elements_and_tags() {
+        let mut v = serde_json::json!({
+            "resourceType": "Observation", "id": "o1", "meta": {"lastUpdated": "2026-01-01T00:00:00Z"},
+            "status": "final", "code": {"text": "x"}, "subject": {"reference": "Patient/p"},
+            "valueQuantity": {"value": 1}, "effectiveDateTime": "2026-01-01", "category": [],
+        });
+        let el = vec![
+            (Some("Observation".to_owned()), "value[x]".to_owned()),
+            (None, "effective".to_owned()),
+            (Some("Patient".to_owned()), "subject".to_owned()),
+        ];
+        subset(&el, "Observation", &mut v);
+        let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "code",
+                "effectiveDateTime",
+                "id",
+                "meta",
+                "resourceType",
+                "status",
+                "valueQuantity"
+            ]
+        );
+        assert_eq!(v["meta"]["tag"][0]["code"], "SUBSETTED");
+        // Nothing removed: no tag.
+        let mut g = serde_json::json!({"resourceType": "Group", "id": "g", "type": "person", "actual": true});
+        subset(&el, "Group", &mut g);
+        assert!(g.get("meta").is_none());
+    }
+
+    #[test]
     fn render_type_matches_the_full_chart_rendering() {
         let p = Practice::new(PracticeConfig {
             patients: 12,
@@ -553,6 +750,71 @@ mod tests {
                 assert!(COMPARTMENT_TYPES.contains(&ty), "{ty} is not exported");
                 assert!(render_type(&p, &c, ty).contains(v));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod typed_tests {
+    use super::*;
+    use crate::practice::PracticeConfig;
+
+    fn spec(n: u32, since: Option<OffsetDateTime>) -> Spec {
+        Spec {
+            types: vec!["Observation".into()],
+            directory_types: Vec::new(),
+            since,
+            until: None,
+            elements: None,
+            provenance_org: None,
+            type_filters: BTreeMap::new(),
+            scope_filters: BTreeMap::new(),
+            patients: Selection::All(n),
+            part2_withhold: true,
+            part2_consent: false,
+            now: 0,
+        }
+    }
+
+    /// The typed fast path produces exactly the bytes of serializing the
+    /// `Value` rendering, Part 2 withholding and `_since` included.
+    #[test]
+    fn produce_matches_the_value_rendering() {
+        let n = 250;
+        let p = Practice::new(PracticeConfig {
+            patients: n,
+            ..PracticeConfig::default()
+        });
+        let since = OffsetDateTime::now_utc() - time::Duration::days(400);
+        for s in [spec(n, None), spec(n, Some(since))] {
+            assert!(s.typed("Observation"));
+            let mut want = Vec::new();
+            for i in p.patient_indices() {
+                let c = p.chart(i).unwrap();
+                let withhold = s.withholds(&p, i);
+                for v in render::chart_resources(&p, &c, false) {
+                    if v["resourceType"] == "Observation"
+                        && s.keeps("Observation", &v)
+                        && !(withhold && is_part2(&v))
+                    {
+                        serde_json::to_writer(&mut want, &v).unwrap();
+                        want.push(b'\n');
+                    }
+                }
+            }
+            let f = FilePlan {
+                ty: "Observation".into(),
+                name: String::new(),
+                start: Start::Patients { pos: 0, skip: 0 },
+                count: usize::MAX,
+            };
+            let mut got = Vec::new();
+            produce(&p, &[], &s, &f, |b| {
+                got.extend_from_slice(&b);
+                true
+            });
+            assert!(want.len() > 100_000);
+            assert!(got == want, "typed NDJSON differs from the Value rendering");
         }
     }
 }

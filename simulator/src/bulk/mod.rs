@@ -19,6 +19,7 @@
 //! tells the client that re-running the export (not fixing the URL) is the cure.
 
 pub mod job;
+pub mod ndjson;
 pub mod params;
 
 use std::collections::{BTreeMap, HashMap};
@@ -27,23 +28,25 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
-use tokio::time::{Duration, Instant};
+use tokio::time::Instant;
 use tower::ServiceExt;
 
 use crate::auth::scopes::{Context, perm};
 use crate::auth::{Access, Bearer, Grant};
 use crate::faults::FaultKind;
+use crate::fhir::guard::{Guard, too_many};
 use crate::fhir::outcome::{FhirError, fhir_response};
 use crate::fhir::search::Criterion;
 use crate::fhir::strip_base;
 use crate::journal::{Detail, Note, Surface};
 use crate::profile::{BulkStatusStyle, NoticeStyle, Part2Mode, Profile};
+use crate::ratelimit::RateLimiter;
 use crate::server::{AppState, NoteSlot, with_journal};
 use job::{Job, Phase, Plan, Selection, Spec};
 
@@ -54,7 +57,7 @@ pub const NDJSON: &str = "application/fhir+ndjson";
 #[derive(Debug, Default)]
 pub struct BulkState {
     jobs: Mutex<HashMap<String, Arc<Job>>>,
-    rate: Mutex<HashMap<String, (Instant, u32)>>,
+    rate: RateLimiter,
 }
 
 impl BulkState {
@@ -69,7 +72,7 @@ impl BulkState {
             j.cancelled.store(true, Ordering::Relaxed);
         }
         self.jobs.lock().clear();
-        self.rate.lock().clear();
+        self.rate.clear();
     }
 }
 
@@ -208,19 +211,6 @@ async fn dispatch(State(state): State<AppState>, slot: NoteSlot, req: Request) -
     }
 }
 
-fn too_many(secs: u64, why: &str) -> Response {
-    let mut r = FhirError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "throttled",
-        format!("{why}; retry after {secs} seconds"),
-    )
-    .into_response();
-    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-        r.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    r
-}
-
 /// Injected faults (rate limit, status, latency) and the profile's bulk rate limit.
 async fn guard(
     state: &AppState,
@@ -229,65 +219,19 @@ async fn guard(
     parts: &Parts,
     grant: &Grant,
 ) -> Option<Response> {
-    if state.faults.any_for(Surface::Bulk) {
-        let subject = match parts.uri.query() {
-            Some(q) => format!("{}?{q}", parts.uri.path()),
-            None => parts.uri.path().to_owned(),
-        };
-        let hit = state.faults.pick(Surface::Bulk, &subject, |k| {
-            matches!(
-                k,
-                FaultKind::RateLimit { .. } | FaultKind::Status { .. } | FaultKind::Latency { .. }
-            )
-        });
-        if let Some(inj) = hit {
-            slot.with(|n| n.fault = Some(inj.name.clone()));
-            match inj.kind {
-                FaultKind::Latency { ms } => tokio::time::sleep(Duration::from_millis(ms)).await,
-                FaultKind::RateLimit { retry_after_secs } => {
-                    return Some(too_many(
-                        u64::from(retry_after_secs),
-                        &format!("Injected fault: {}", inj.name),
-                    ));
-                }
-                FaultKind::Status { status, transient } => {
-                    let status =
-                        StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-                    let code = if transient { "transient" } else { "exception" };
-                    return Some(
-                        FhirError::new(status, code, format!("Injected fault: {}", inj.name))
-                            .into_response(),
-                    );
-                }
-                _ => {}
-            }
-        }
-    }
-    let rl = p.rate_limits.bulk.as_ref()?;
-    let key = if rl.per_client {
-        format!("client:{}", grant.client_id)
-    } else {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_default();
-        format!("ip:{peer}")
+    let subject = match parts.uri.query() {
+        Some(q) => format!("{}?{q}", parts.uri.path()),
+        None => parts.uri.path().to_owned(),
     };
-    let now = Instant::now();
-    let mut counters = state.bulk.rate.lock();
-    let c = counters.entry(key).or_insert((now, 0));
-    if now.duration_since(c.0) >= rl.per {
-        *c = (now, 0);
+    Guard {
+        surface: Surface::Bulk,
+        subject: &subject,
+        limit: p.rate_limits.bulk.as_ref(),
+        limiter: &state.bulk.rate,
+        client_id: &grant.client_id,
     }
-    c.1 += 1;
-    if c.1 > rl.requests {
-        let left = rl.per.saturating_sub(now.duration_since(c.0));
-        let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-        slot.with(|n| n.fault = Some("rate-limit (profile)".into()));
-        return Some(too_many(secs.max(1), "Bulk rate limit exceeded"));
-    }
-    None
+    .check(state, slot, parts)
+    .await
 }
 
 fn bad(code: &'static str, msg: impl Into<String>) -> Response {
@@ -481,9 +425,40 @@ async fn kickoff(
     for (t, c) in kp.type_filters {
         type_filters.entry(t).or_default().push(c);
     }
-    let (directory_types, types): (Vec<String>, Vec<String>) = types
+    let (directory_types, mut types): (Vec<String>, Vec<String>) = types
         .into_iter()
         .partition(|t| job::DIRECTORY_TYPES.contains(&t.as_str()));
+    // includeAssociatedData=LatestProvenanceResources: a Provenance file
+    // for the exported compartment resources, under the same scope rules.
+    let provenance_org = if kp.associated_provenance {
+        if !served("Provenance") {
+            return bad(
+                "not-supported",
+                "includeAssociatedData=LatestProvenanceResources: this server serves no Provenance",
+            );
+        }
+        match system_access(&grant, "Provenance") {
+            Some(f) => {
+                scope_filters.insert("Provenance".to_owned(), f);
+                types.push("Provenance".to_owned());
+            }
+            None => {
+                slot.note("scope", "denied:Provenance");
+                return forbidden(
+                    "includeAssociatedData=LatestProvenanceResources needs system/ read scope on Provenance",
+                );
+            }
+        }
+        Some(
+            crate::fhir::store(state)
+                .practice()
+                .enterprise()
+                .guid
+                .to_string(),
+        )
+    } else {
+        None
+    };
 
     // Patients.
     let store = crate::fhir::store(state);
@@ -605,6 +580,9 @@ async fn kickoff(
         types,
         directory_types,
         since: kp.since,
+        until: kp.until,
+        elements: kp.elements,
+        provenance_org,
         type_filters,
         scope_filters,
         patients: selection,

@@ -10,15 +10,13 @@ use crate::fhir::search::{Criterion, CriterionError};
 /// The `_outputFormat` spellings the IG says a server SHALL accept.
 pub const OUTPUT_FORMATS: &[&str] = &["application/fhir+ndjson", "application/ndjson", "ndjson"];
 
-/// Parameters the IG defines that ngsim does not implement: refused with a
-/// 400 unless the client sends `Prefer: handling=lenient`.
-const UNSUPPORTED: &[&str] = &[
-    "_elements",
-    "includeAssociatedData",
-    "_until",
-    "organizeOutputBy",
-    "allowPartialManifests",
-];
+/// `includeAssociatedData` values ngsim serves (IG STU2 value set
+/// `include-associated-data`): the latest Provenance of every exported resource.
+pub const ASSOCIATED_PROVENANCE: &str = "LatestProvenanceResources";
+
+/// The `includeAssociatedData` values the IG defines; any other value must
+/// start with `_` (a server-defined value).
+const ASSOCIATED_KNOWN: &[&str] = &[ASSOCIATED_PROVENANCE, "RelevantProvenanceResources"];
 
 /// Raw kick-off parameters after merging repeats.
 #[derive(Debug, Default, Clone)]
@@ -33,6 +31,12 @@ pub struct KickoffParams {
     pub type_filters: Vec<(String, Vec<Criterion>)>,
     /// `patient` references (POST only).
     pub patients: Option<Vec<String>>,
+    /// `_until` (STU3), parsed.
+    pub until: Option<OffsetDateTime>,
+    /// `_elements`: `(resource type or none for every type, element name)`.
+    pub elements: Option<Vec<(Option<String>, String)>>,
+    /// `includeAssociatedData=LatestProvenanceResources`.
+    pub associated_provenance: bool,
     /// Parameters ignored under `Prefer: handling=lenient`.
     pub ignored: Vec<String>,
 }
@@ -150,7 +154,41 @@ pub fn parse(
                 .get_or_insert_with(Vec::new)
                 .extend(split_csv(v)),
             "patient" => unsupported.push("patient (POST only)".to_owned()),
-            other if UNSUPPORTED.contains(&other) => unsupported.push(other.to_owned()),
+            "_until" => {
+                let t = parse_instant(v).ok_or_else(|| {
+                    err("invalid", format!("_until must be a FHIR instant, not {v}"))
+                })?;
+                out.until = Some(t);
+            }
+            "_elements" => {
+                for e in split_csv(v) {
+                    let parsed = parse_element(&e)?;
+                    out.elements.get_or_insert_with(Vec::new).push(parsed);
+                }
+            }
+            "includeAssociatedData" => {
+                for a in split_csv(v) {
+                    if a == ASSOCIATED_PROVENANCE {
+                        out.associated_provenance = true;
+                    } else if ASSOCIATED_KNOWN.contains(&a.as_str()) || a.starts_with('_') {
+                        unsupported.push(format!("includeAssociatedData={a}"));
+                    } else {
+                        return Err(err(
+                            "invalid",
+                            format!(
+                                "includeAssociatedData value {a} is not defined by the IG \
+                                 (server-defined values start with _)"
+                            ),
+                        ));
+                    }
+                }
+            }
+            "organizeOutputBy" => unsupported.push(format!(
+                "organizeOutputBy={v} (this server organizes output files by resource type only)"
+            )),
+            // STU3: a server that does not produce partial manifests may
+            // ignore the request; every manifest here is complete.
+            "allowPartialManifests" => {}
             other => unsupported.push(other.to_owned()),
         }
     }
@@ -176,6 +214,29 @@ pub fn parse(
         });
     }
     Ok(out)
+}
+
+/// One `_elements` item: `element` or `Type.element` (root elements only).
+fn parse_element(e: &str) -> Result<(Option<String>, String), ParamError> {
+    let (ty, name) = match e.split_once('.') {
+        Some((t, n)) => (Some(t.to_owned()), n),
+        None => (None, e),
+    };
+    let ok_name = !name.is_empty()
+        && !name.contains('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '[' || c == ']');
+    let ok_ty = ty
+        .as_deref()
+        .is_none_or(|t| t.chars().next().is_some_and(|c| c.is_ascii_uppercase()));
+    if !(ok_name && ok_ty) {
+        return Err(err(
+            "invalid",
+            format!("_elements item {e} must be element or Type.element (root elements only)"),
+        ));
+    }
+    Ok((ty, name.to_owned()))
 }
 
 /// `Type?name=value&name=value`: every criterion must match.
@@ -239,13 +300,47 @@ mod tests {
 
     #[test]
     fn unknown_parameters_fail_unless_lenient() {
-        let pairs = kv(&[("_elements", "id"), ("foo", "1")]);
+        let pairs = kv(&[("organizeOutputBy", "Patient"), ("foo", "1")]);
+        let e = parse(&pairs, false, false).unwrap_err();
+        assert_eq!(e.code, "not-supported");
+        assert!(e.msg.contains("organizeOutputBy"), "{}", e.msg);
+        let p = parse(&pairs, false, true).unwrap();
+        assert_eq!(p.ignored.len(), 2);
+        assert!(p.ignored[0].starts_with("organizeOutputBy=Patient"));
+    }
+
+    #[test]
+    fn elements_until_and_associated_data() {
+        let p = parse(
+            &kv(&[
+                ("_elements", "Observation.code,status"),
+                ("_until", "2026-06-01T00:00:00Z"),
+                ("includeAssociatedData", "LatestProvenanceResources"),
+                ("allowPartialManifests", "true"),
+            ]),
+            false,
+            false,
+        )
+        .unwrap();
         assert_eq!(
-            parse(&pairs, false, false).unwrap_err().code,
+            p.elements.unwrap(),
+            [
+                (Some("Observation".to_owned()), "code".to_owned()),
+                (None, "status".to_owned())
+            ]
+        );
+        assert!(p.until.is_some() && p.associated_provenance);
+        assert!(parse(&kv(&[("_elements", "Observation.code.text")]), false, false).is_err());
+        let rel = kv(&[("includeAssociatedData", "RelevantProvenanceResources")]);
+        assert_eq!(parse(&rel, false, false).unwrap_err().code, "not-supported");
+        assert_eq!(parse(&rel, false, true).unwrap().ignored.len(), 1);
+        let bogus = kv(&[("includeAssociatedData", "Everything")]);
+        assert_eq!(parse(&bogus, false, true).unwrap_err().code, "invalid");
+        let custom = kv(&[("includeAssociatedData", "_custom")]);
+        assert_eq!(
+            parse(&custom, false, false).unwrap_err().code,
             "not-supported"
         );
-        let p = parse(&pairs, false, true).unwrap();
-        assert_eq!(p.ignored, ["_elements", "foo"]);
     }
 
     #[test]

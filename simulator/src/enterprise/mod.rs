@@ -55,8 +55,8 @@ pub struct EnterpriseState {
     /// Issued tokens and EAL codes.
     pub tokens: Tokens,
     appt_index: RwLock<Option<(u64, std::sync::Arc<appointments::Index>)>>,
-    /// Fixed-window rate-limit counters: key → (window start, count).
-    rate: parking_lot::Mutex<HashMap<String, (tokio::time::Instant, u32)>>,
+    /// Rate-limit counters for `rate_limits.enterprise`.
+    rate: crate::ratelimit::RateLimiter,
 }
 
 impl EnterpriseState {
@@ -65,7 +65,7 @@ impl EnterpriseState {
         EnterpriseState {
             tokens: Tokens::default(),
             appt_index: RwLock::new(None),
-            rate: parking_lot::Mutex::new(HashMap::new()),
+            rate: crate::ratelimit::RateLimiter::new(),
         }
     }
 
@@ -73,23 +73,7 @@ impl EnterpriseState {
     pub fn reset(&self) {
         self.tokens.clear();
         *self.appt_index.write() = None;
-        self.rate.lock().clear();
-    }
-
-    /// Count a call against `rate_limits.enterprise`; `Some(seconds)` to wait
-    /// when the window's quota is used up.
-    fn over_limit(&self, limit: &crate::profile::RateLimit, key: String) -> Option<u64> {
-        let now = tokio::time::Instant::now();
-        let mut rate = self.rate.lock();
-        let slot = rate.entry(key).or_insert((now, 0));
-        if now.duration_since(slot.0) >= limit.per {
-            *slot = (now, 0);
-        }
-        slot.1 += 1;
-        (slot.1 > limit.requests).then(|| {
-            let left = limit.per.saturating_sub(now.duration_since(slot.0));
-            left.as_secs() + u64::from(left.subsec_nanos() > 0)
-        })
+        self.rate.clear();
     }
 }
 
@@ -348,19 +332,19 @@ async fn api_layer(
         slot.note("odata-filter", "used");
     }
     if let Some(limit) = &profile.rate_limits.enterprise {
-        let key = if limit.per_client {
-            req.headers()
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split_once(' ').map(|(_, t)| t.trim()))
-                .and_then(|t| state.enterprise.tokens.lookup(t))
-                .map_or_else(|| "(none)".to_owned(), |g| g.client_id)
-        } else {
-            req.extensions()
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map_or_else(|| "(unknown)".to_owned(), |c| c.0.ip().to_string())
-        };
-        if let Some(wait) = state.enterprise.over_limit(limit, key) {
+        let client = limit
+            .per_client
+            .then(|| {
+                req.headers()
+                    .get(header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.split_once(' ').map(|(_, t)| t.trim()))
+                    .and_then(|t| state.enterprise.tokens.lookup(t))
+                    .map(|g| g.client_id)
+            })
+            .flatten();
+        let key = crate::ratelimit::key(limit, client.as_deref(), req.extensions());
+        if let Some(wait) = state.enterprise.rate.check(limit, &key) {
             slot.note("rate-limited", wait.to_string());
             let mut r = error::message(
                 StatusCode::TOO_MANY_REQUESTS,

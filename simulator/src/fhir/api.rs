@@ -3,20 +3,20 @@
 
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tokio::time::Instant;
 
+use super::guard::Guard;
+use super::include::{self, Include};
 use super::outcome::{FhirError, fhir_response};
 use super::search::{Criterion, CriterionError};
 use super::store::{ChartSet, Entry, Store};
 use super::{read_only, render, store};
 use crate::auth::scopes::perm;
 use crate::auth::{Access, Bearer, Grant};
-use crate::faults::FaultKind;
 use crate::journal::Surface;
 use crate::practice::{ConsentState, PatientIndex};
 use crate::profile::{FhirResource, NoticeStyle, Part2Mode, Profile, UnknownParams};
@@ -88,73 +88,15 @@ async fn guard(
     parts: &Parts,
     grant: &Grant,
 ) -> Option<Response> {
-    if state.faults.any_for(Surface::Fhir) {
-        let hit = state.faults.pick(Surface::Fhir, parts.uri.path(), |k| {
-            matches!(
-                k,
-                FaultKind::RateLimit { .. } | FaultKind::Status { .. } | FaultKind::Latency { .. }
-            )
-        });
-        if let Some(inj) = hit {
-            slot.with(|n| n.fault = Some(inj.name.clone()));
-            match inj.kind {
-                FaultKind::Latency { ms } => {
-                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-                }
-                FaultKind::RateLimit { retry_after_secs } => {
-                    return Some(too_many(u64::from(retry_after_secs)));
-                }
-                FaultKind::Status { status, transient } => {
-                    let status =
-                        StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-                    let code = if transient { "transient" } else { "exception" };
-                    return Some(
-                        FhirError::new(status, code, format!("Injected fault: {}", inj.name))
-                            .into_response(),
-                    );
-                }
-                _ => {}
-            }
-        }
+    Guard {
+        surface: Surface::Fhir,
+        subject: parts.uri.path(),
+        limit: p.rate_limits.fhir.as_ref(),
+        limiter: &store(state).rate,
+        client_id: &grant.client_id,
     }
-    let rl = p.rate_limits.fhir.as_ref()?;
-    let key = if rl.per_client {
-        format!("client:{}", grant.client_id)
-    } else {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_default();
-        format!("ip:{peer}")
-    };
-    let now = Instant::now();
-    let mut counters = store(state).rate.lock();
-    let slot_count = counters.entry(key).or_insert((now, 0));
-    if now.duration_since(slot_count.0) >= rl.per {
-        *slot_count = (now, 0);
-    }
-    slot_count.1 += 1;
-    if slot_count.1 > rl.requests {
-        let left = rl.per.saturating_sub(now.duration_since(slot_count.0));
-        let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-        slot.with(|n| n.fault = Some("rate-limit (profile)".into()));
-        return Some(too_many(secs.max(1)));
-    }
-    None
-}
-
-fn too_many(secs: u64) -> Response {
-    let mut r = FhirError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "throttled",
-        format!("Too many requests; retry after {secs} seconds"),
-    )
-    .into_response();
-    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-        r.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    r
+    .check(state, slot, parts)
+    .await
 }
 
 /// Scope alternatives compiled for one resource type: `(patient_only,
@@ -290,10 +232,34 @@ struct SearchRequest {
     criteria: Vec<Criterion>,
     count: usize,
     offset: usize,
-    revinclude_provenance: bool,
-    include_patient: bool,
+    /// Supported `_include`s.
+    includes: Vec<Include>,
+    /// Supported `_revinclude`s.
+    revincludes: Vec<Include>,
+    /// Unsupported `_include`/`_revinclude` values ignored under lenient handling.
+    ignored_includes: Vec<String>,
     /// Accepted parameters, echoed in links (paging excluded).
     echo: Vec<(String, String)>,
+}
+
+/// How unknown or unsupported parameters are handled: the client's
+/// `Prefer: handling=strict|lenient` (FHIR R4 search §3.1.1.4.1), else the
+/// profile's default.
+fn handling(p: &Profile, headers: &axum::http::HeaderMap) -> UnknownParams {
+    for v in headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+    {
+        for pref in v.split(',').map(str::trim) {
+            match pref.to_ascii_lowercase().as_str() {
+                "handling=strict" => return UnknownParams::Error,
+                "handling=lenient" => return UnknownParams::Ignore,
+                _ => {}
+            }
+        }
+    }
+    p.fhir.unknown_params
 }
 
 fn parse_search(
@@ -301,16 +267,19 @@ fn parse_search(
     res: &FhirResource,
     ty: &str,
     pairs: Vec<(String, String)>,
+    mode: UnknownParams,
 ) -> Result<SearchRequest, Box<Response>> {
     let paging = p.fhir.paging_param.as_str();
     let mut q = SearchRequest {
         criteria: Vec::new(),
         count: p.fhir.default_page_size as usize,
         offset: 0,
-        revinclude_provenance: false,
-        include_patient: false,
+        includes: Vec::new(),
+        revincludes: Vec::new(),
+        ignored_includes: Vec::new(),
         echo: Vec::new(),
     };
+    let mut unsupported_includes = Vec::new();
     let mut unknown = Vec::new();
     let bad = |msg: String| {
         Box::new(FhirError::new(StatusCode::BAD_REQUEST, "invalid", msg).into_response())
@@ -331,22 +300,20 @@ fn parse_search(
                 continue;
             }
             "_format" => {}
-            "_revinclude" => {
-                if v == "Provenance:target" && res.revinclude.contains(&v) {
-                    q.revinclude_provenance = true;
-                } else {
-                    unknown.push(format!("_revinclude={v}"));
+            "_revinclude" => match include::parse_revinclude(ty, &v, &res.revinclude) {
+                Some(inc) => q.revincludes.push(inc),
+                None => {
+                    unsupported_includes.push(format!("_revinclude={v}"));
                     continue;
                 }
-            }
-            "_include" => {
-                if v.ends_with(":patient") && res.include.contains(&v) {
-                    q.include_patient = true;
-                } else {
-                    unknown.push(format!("_include={v}"));
+            },
+            "_include" => match include::parse_include(ty, &v, &res.include) {
+                Some(incs) => q.includes.extend(incs),
+                None => {
+                    unsupported_includes.push(format!("_include={v}"));
                     continue;
                 }
-            }
+            },
             _ => {
                 let base = k.split(':').next().unwrap_or(&k);
                 if !res.search_params.iter().any(|d| d == base) {
@@ -374,7 +341,12 @@ fn parse_search(
         }
         q.echo.push((k, v));
     }
-    if !unknown.is_empty() && p.fhir.unknown_params == UnknownParams::Error {
+    if mode == UnknownParams::Ignore {
+        q.ignored_includes = unsupported_includes;
+    } else {
+        unknown.extend(unsupported_includes);
+    }
+    if !unknown.is_empty() && mode == UnknownParams::Error {
         let mut r = FhirError::new(
             StatusCode::BAD_REQUEST,
             "not-supported",
@@ -450,7 +422,7 @@ pub(super) async fn type_level(
         }
         Access::Allowed(a) => compile_alts(ty, a),
     };
-    let q = match parse_search(p, res, ty, pairs) {
+    let q = match parse_search(p, res, ty, pairs, handling(p, &parts.headers)) {
         Ok(q) => q,
         Err(r) => return *r,
     };
@@ -498,7 +470,11 @@ fn search(
                     .collect()
             });
         let all_patient_bound = alts.iter().all(|(po, _)| *po);
+        // A type the practice renders no resources of (Endpoint,
+        // Questionnaire, …) is empty without scanning every chart.
+        let rendered = ty == "Provenance" || crate::bulk::job::COMPARTMENT_TYPES.contains(&ty);
         let patients: Vec<PatientIndex> = match (named, all_patient_bound) {
+            _ if !rendered => Vec::new(),
             (Some(n), _) => n,
             (None, true) => gp.into_iter().collect(),
             (None, false) => s.practice().patient_indices().collect(),
@@ -548,25 +524,10 @@ fn search(
         n.resource_ids.extend(page.iter().map(|e| e.id.clone()));
     });
     slot.note("total", total.to_string());
-    let mut includes: Vec<Arc<Entry>> = Vec::new();
-    if q.revinclude_provenance {
-        for e in &page {
-            includes.push(provenance_entry(s, e));
-        }
-    }
-    if q.include_patient {
-        let mut seen = Vec::new();
-        for e in &page {
-            if let Some(i) = e.patient {
-                if !seen.contains(&i) {
-                    seen.push(i);
-                    if let Some(pe) = s.patient(i) {
-                        includes.push(pe);
-                    }
-                }
-            }
-        }
-    }
+    let mut inc = Included::new(s, p, grant);
+    inc.resolve(&page, &q.includes, &q.revincludes);
+    part2_withheld |= inc.part2_withheld;
+    let includes = inc.out;
     let notice = if part2_withheld || !part2_disclosed_consents.is_empty() {
         slot.note(
             "part2",
@@ -581,8 +542,143 @@ fn search(
         None
     };
     let base = state.urls.http(&p.fhir.base_path);
-    let body = bundle(p, &base, ty, total, &q, &page, &includes, notice.as_ref());
+    let ignored = (!q.ignored_includes.is_empty()).then(|| ignored_notice(&q.ignored_includes));
+    let outcomes: Vec<&Value> = notice.iter().chain(ignored.iter()).collect();
+    let body = bundle(p, &base, ty, total, &q, &page, &includes, &outcomes);
     fhir_response(StatusCode::OK, body)
+}
+
+/// The warning for `_include`/`_revinclude` values ignored under lenient handling.
+fn ignored_notice(ignored: &[String]) -> Value {
+    json!({
+        "resourceType": "OperationOutcome",
+        "id": "ignored-includes",
+        "issue": [{
+            "severity": "warning",
+            "code": "not-supported",
+            "diagnostics": format!(
+                "Unsupported include parameter(s) ignored: {}",
+                ignored.join(", ")
+            ),
+        }],
+    })
+}
+
+/// Resources pulled in by `_include` and `_revinclude`, checked against
+/// the scopes and Part 2 like matches, each once, and never a match again.
+struct Included<'a> {
+    s: &'a Store,
+    p: &'a Profile,
+    grant: &'a Grant,
+    gp: Option<PatientIndex>,
+    now: i64,
+    alts: std::collections::HashMap<String, Option<Alts>>,
+    seen: std::collections::HashSet<(String, String)>,
+    out: Vec<Arc<Entry>>,
+    part2_withheld: bool,
+}
+
+impl<'a> Included<'a> {
+    fn new(s: &'a Store, p: &'a Profile, grant: &'a Grant) -> Included<'a> {
+        Included {
+            s,
+            p,
+            grant,
+            gp: grant_patient(s, grant),
+            now: now_unix(),
+            alts: std::collections::HashMap::new(),
+            seen: std::collections::HashSet::new(),
+            out: Vec::new(),
+            part2_withheld: false,
+        }
+    }
+
+    fn resolve(&mut self, page: &[Arc<Entry>], incs: &[Include], revs: &[Include]) {
+        for e in page {
+            self.seen.insert((e.ty.clone(), e.id.clone()));
+        }
+        for e in page {
+            for inc in incs {
+                for (ty, id) in include::references(&e.json, inc.param) {
+                    if inc.follows(ty) {
+                        let (ty, id) = (ty.to_owned(), id.to_owned());
+                        self.add_ref(&ty, &id);
+                    }
+                }
+            }
+        }
+        for e in page {
+            for rev in revs {
+                self.add_revinclude(e, rev);
+            }
+        }
+    }
+
+    fn allowed(&mut self, e: &Entry) -> bool {
+        let grant = self.grant;
+        let alts = self.alts.entry(e.ty.clone()).or_insert_with(|| {
+            match grant.scopes.access(&e.ty, perm::R) {
+                Access::Denied => None,
+                Access::Allowed(a) => Some(compile_alts(&e.ty, a)),
+            }
+        });
+        alts.as_ref()
+            .is_some_and(|a| scope_allows(a, e, self.gp, self.now))
+    }
+
+    fn push(&mut self, e: Arc<Entry>, hide: bool) {
+        if !self.seen.insert((e.ty.clone(), e.id.clone())) {
+            return;
+        }
+        if e.part2 && hide {
+            self.part2_withheld = true;
+            return;
+        }
+        if self.allowed(&e) {
+            self.out.push(e);
+        }
+    }
+
+    fn add_ref(&mut self, ty: &str, id: &str) {
+        if self.seen.contains(&(ty.to_owned(), id.to_owned())) {
+            return;
+        }
+        let s = self.s;
+        if ty == "Patient" {
+            if let Some(e) = s.patient_index(id).and_then(|i| s.patient(i)) {
+                self.push(e, false);
+            }
+        } else if DIRECTORY_TYPES.contains(&ty) {
+            if let Some(e) = s.directory().get(ty, id).cloned() {
+                self.push(e, false);
+            }
+        } else if let Some(chart) = s.owner_of(id).and_then(|i| s.chart(i)) {
+            let hide = withheld(self.p, self.grant, &chart);
+            if let Some(e) = chart.get(ty, id).cloned() {
+                self.push(e, hide);
+            }
+        }
+    }
+
+    fn add_revinclude(&mut self, target: &Arc<Entry>, rev: &Include) {
+        let s = self.s;
+        if rev.param.source == "Provenance" && rev.param.name == "target" {
+            self.push(provenance_entry(s, target), false);
+            return;
+        }
+        let Some(chart) = target.patient.and_then(|i| s.chart(i)) else {
+            return;
+        };
+        let hide = withheld(self.p, self.grant, &chart);
+        for e in chart.entries.iter().filter(|e| e.ty == rev.param.source) {
+            if include::references(&e.json, rev.param)
+                .iter()
+                .any(|(t, i)| *t == target.ty && *i == target.id)
+            {
+                self.push(e.clone(), hide);
+            }
+        }
+    }
 }
 
 /// The §2.32 notice as an OperationOutcome (with the Consent reference when
@@ -643,7 +739,7 @@ fn bundle(
     q: &SearchRequest,
     page: &[Arc<Entry>],
     includes: &[Arc<Entry>],
-    notice: Option<&Value>,
+    outcomes: &[&Value],
 ) -> Vec<u8> {
     let paging = p.fhir.paging_param.as_str().to_owned();
     let mut self_params = q.echo.clone();
@@ -691,15 +787,10 @@ fn bundle(
     for e in includes {
         entry(&mut out, &e.ty, &e.id, &e.bytes, "include");
     }
-    if let Some(n) = notice {
+    for n in outcomes {
         let body = serde_json::to_vec(n).unwrap_or_default();
-        entry(
-            &mut out,
-            "OperationOutcome",
-            "part2-notice",
-            &body,
-            "outcome",
-        );
+        let id = n["id"].as_str().unwrap_or_default();
+        entry(&mut out, "OperationOutcome", id, &body, "outcome");
     }
     out.extend_from_slice(b"]}");
     out

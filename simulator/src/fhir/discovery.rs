@@ -1,10 +1,58 @@
 //! `/.well-known/smart-configuration` and `/metadata`, both built from the
-//! active profile.
+//! active profile. The CapabilityStatement is built once per profile and its
+//! bytes cached ([`CapabilityCache`]); a profile swap builds it anew.
 
+use std::sync::Arc;
+
+use bytes::Bytes;
+use parking_lot::RwLock;
 use serde_json::{Value, json};
 
 use crate::profile::Profile;
 use crate::server::AppState;
+
+/// Canonical URL of the Bulk Data system-level `$export` OperationDefinition.
+pub const OP_EXPORT: &str = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export";
+/// Canonical URL of the Bulk Data `Patient/$export` OperationDefinition.
+pub const OP_PATIENT_EXPORT: &str =
+    "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export";
+/// Canonical URL of the Bulk Data `Group/[id]/$export` OperationDefinition.
+pub const OP_GROUP_EXPORT: &str =
+    "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export";
+/// Canonical URL of the Bulk Data server CapabilityStatement.
+pub const BULK_CAPABILITY: &str = "http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data";
+
+/// The serialized CapabilityStatement of the last profile asked for. The
+/// profile `Arc` is kept, so pointer identity means "same profile".
+#[derive(Debug, Default)]
+pub struct CapabilityCache {
+    built: RwLock<Option<(Arc<Profile>, Bytes)>>,
+}
+
+impl CapabilityCache {
+    /// The CapabilityStatement bytes for `p`, built on first use per profile.
+    pub fn get(&self, state: &AppState, p: &Arc<Profile>) -> Bytes {
+        if let Some((cached, bytes)) = &*self.built.read() {
+            if Arc::ptr_eq(cached, p) {
+                return bytes.clone();
+            }
+        }
+        let bytes = Bytes::from(capability_statement(state, p).to_string());
+        *self.built.write() = Some((p.clone(), bytes.clone()));
+        bytes
+    }
+}
+
+/// Which `$export` levels this FHIR base advertises: the profile's bulk
+/// levels when Bulk is served under the FHIR base itself (NextGen Office's
+/// bulk server lives on its own base, which has no `/metadata`).
+fn bulk_levels(p: &Profile) -> &[String] {
+    if p.bulk.enabled && p.bulk.base_path.eq_ignore_ascii_case(&p.fhir.base_path) {
+        &p.bulk.levels
+    } else {
+        &[]
+    }
+}
 
 /// The SMART configuration document (absolute URLs).
 pub fn smart_configuration(state: &AppState, p: &Profile) -> Value {
@@ -50,6 +98,7 @@ pub fn param_type(name: &str) -> &'static str {
 pub fn capability_statement(state: &AppState, p: &Profile) -> Value {
     let s = &p.smart;
     let url = |path: &str| state.urls.http(path);
+    let levels = bulk_levels(p);
     let resources: Vec<Value> = p
         .fhir
         .resources
@@ -72,16 +121,28 @@ pub fn capability_statement(state: &AppState, p: &Profile) -> Value {
             if !r.revinclude.is_empty() {
                 v["searchRevInclude"] = json!(r.revinclude);
             }
+            let op = match ty.as_str() {
+                "Patient" if levels.iter().any(|l| l == "patient") => Some(OP_PATIENT_EXPORT),
+                "Group" if levels.iter().any(|l| l == "group") => Some(OP_GROUP_EXPORT),
+                _ => None,
+            };
+            if let Some(def) = op {
+                v["operation"] = json!([{"name": "export", "definition": def}]);
+            }
             v
         })
         .collect();
-    json!({
+    let mut instantiates = vec!["http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server"];
+    if !levels.is_empty() {
+        instantiates.push(BULK_CAPABILITY);
+    }
+    let mut cs = json!({
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": "2026-07-01",
         "publisher": "ngsim",
         "kind": "instance",
-        "instantiates": ["http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server"],
+        "instantiates": instantiates,
         "software": {"name": p.fhir.software_name, "version": p.fhir.software_version},
         "implementation": {
             "description": format!("ngsim mock of {}", p.description),
@@ -109,5 +170,9 @@ pub fn capability_statement(state: &AppState, p: &Profile) -> Value {
             },
             "resource": resources,
         }],
-    })
+    });
+    if levels.iter().any(|l| l == "system") {
+        cs["rest"][0]["operation"] = json!([{"name": "export", "definition": OP_EXPORT}]);
+    }
+    cs
 }

@@ -10,6 +10,8 @@
 
 pub mod directory;
 pub mod discovery;
+pub(crate) mod guard;
+pub mod include;
 pub mod outcome;
 pub mod render;
 pub mod search;
@@ -93,10 +95,7 @@ async fn dispatch(State(state): State<AppState>, slot: NoteSlot, req: Request) -
             if method != Method::GET {
                 return read_only(&method);
             }
-            fhir_response(
-                StatusCode::OK,
-                discovery::capability_statement(&state, &p).to_string(),
-            )
+            fhir_response(StatusCode::OK, store(&state).capability.get(&state, &p))
         }
         [ty] | [ty, "_search"] => {
             slot.with(|n| n.route = Some(format!("{base}/{ty}")));

@@ -14,11 +14,11 @@ use crate::practice::{
     ObservationValue, Part2Label, Practice,
 };
 
-const US_CORE: &str = "http://hl7.org/fhir/us/core/StructureDefinition/";
-const OBS_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
+pub(crate) const US_CORE: &str = "http://hl7.org/fhir/us/core/StructureDefinition/";
+pub(crate) const OBS_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
 const US_CORE_CATEGORY: &str = "http://hl7.org/fhir/us/core/CodeSystem/us-core-category";
-const CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
-const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
+pub(crate) const CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+pub(crate) const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 const NPI: &str = "http://hl7.org/fhir/sid/us-npi";
 /// Identifier system of NextGen MRNs.
 pub const MRN_SYSTEM: &str = "urn:oid:2.16.840.1.113883.3.8013.1";
@@ -270,7 +270,7 @@ fn obs_value(v: &ObservationValue) -> Option<(&'static str, Value)> {
     }
 }
 
-fn category_code(c: ObservationCategory) -> &'static str {
+pub(crate) fn category_code(c: ObservationCategory) -> &'static str {
     match c {
         ObservationCategory::VitalSigns => "vital-signs",
         ObservationCategory::Laboratory => "laboratory",
@@ -279,7 +279,7 @@ fn category_code(c: ObservationCategory) -> &'static str {
     }
 }
 
-fn obs_profile(o: &practice::Observation) -> &'static str {
+pub(crate) fn obs_profile(o: &practice::Observation) -> &'static str {
     match o.category {
         ObservationCategory::VitalSigns => "us-core-vital-signs",
         ObservationCategory::Laboratory => "us-core-observation-lab",
@@ -604,6 +604,55 @@ pub fn diagnostic_report(l: &practice::LabPanel) -> Value {
     v
 }
 
+/// Id of the lab order (`ServiceRequest`) behind a lab panel.
+pub fn service_request_id(panel_id: &str) -> String {
+    format!("{panel_id}-order")
+}
+
+/// Id of the `Specimen` a lab panel was run on.
+pub fn specimen_id(panel_id: &str) -> String {
+    format!("{panel_id}-specimen")
+}
+
+/// The lab order (`ServiceRequest`) a lab panel fulfils: the same code,
+/// patient, encounter, ordering clinician and accession.
+pub fn service_request(l: &practice::LabPanel) -> Value {
+    let mut v = json!({
+        "resourceType": "ServiceRequest",
+        "id": service_request_id(&l.id),
+        "meta": meta(l.last_updated, "us-core-servicerequest", l.part2.as_ref()),
+        "identifier": [{"system": "urn:ngsim:accession", "value": l.accession}],
+        "status": "completed",
+        "intent": "order",
+        "category": [{"coding": [{"system": "http://snomed.info/sct", "code": "108252007", "display": "Laboratory procedure"}]}],
+        "code": cc(&l.code),
+        "subject": reference("Patient", &l.patient_id),
+        "occurrenceDateTime": instant(l.effective),
+        "authoredOn": instant(l.effective),
+        "requester": reference("Practitioner", &l.performer_id),
+    });
+    if let Some(e) = &l.encounter_id {
+        v["encounter"] = reference("Encounter", e);
+    }
+    v
+}
+
+/// The `Specimen` a lab panel was run on (collected at the panel's time).
+pub fn specimen(l: &practice::LabPanel) -> Value {
+    json!({
+        "resourceType": "Specimen",
+        "id": specimen_id(&l.id),
+        "meta": meta(l.last_updated, "us-core-specimen", l.part2.as_ref()),
+        "accessionIdentifier": {"system": "urn:ngsim:accession", "value": l.accession},
+        "status": "available",
+        "type": {"coding": [{"system": "http://snomed.info/sct", "code": "119297000", "display": "Blood specimen"}]},
+        "subject": reference("Patient", &l.patient_id),
+        "receivedTime": instant(l.issued),
+        "request": [reference("ServiceRequest", &service_request_id(&l.id))],
+        "collection": {"collectedDateTime": instant(l.effective)},
+    })
+}
+
 /// `DocumentReference`.
 pub fn document(d: &practice::Document) -> Value {
     let mut ids = vec![
@@ -841,6 +890,8 @@ pub fn chart_resources(p: &Practice, c: &Chart, with_appointments: bool) -> Vec<
     out.extend(c.goals.iter().map(goal));
     out.extend(c.coverages.iter().map(coverage));
     out.extend(c.devices.iter().map(device));
+    out.extend(c.lab_panels.iter().map(service_request));
+    out.extend(c.lab_panels.iter().map(specimen));
     if let Some(cs) = &c.consent {
         out.push(consent(p, cs));
     }

@@ -76,6 +76,7 @@ pub fn definition(ty: &str, name: &str) -> Option<(Kind, &'static [&'static str]
         ("CarePlan", "date") => (Date, &["period"]),
         ("Device", "date") => (Date, &["meta.lastUpdated"]),
         ("Appointment", "date") => (Date, &["start"]),
+        ("ServiceRequest", "authored") => (Date, &["authoredOn"]),
         (_, "category") => (Token, &["category"]),
         (_, "code") => (Token, &["code"]),
         (_, "status") => (Token, &["status"]),

@@ -10,9 +10,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 use serde_json::{Value, json};
-use tokio::time::Instant;
 
 use super::render;
 use crate::practice::{ConsentState, PatientIndex, PayerKind, Practice};
@@ -211,8 +210,10 @@ pub struct Store {
     charts: RwLock<HashMap<u32, Arc<ChartSet>>>,
     patients: RwLock<HashMap<u32, (u64, Arc<Entry>)>>,
     directory: RwLock<Option<Arc<Directory>>>,
-    /// Fixed-window rate-limit counters: key → (window start, count).
-    pub(crate) rate: Mutex<HashMap<String, (Instant, u32)>>,
+    /// FHIR rate-limit counters.
+    pub(crate) rate: crate::ratelimit::RateLimiter,
+    /// The CapabilityStatement, built once per profile.
+    pub(crate) capability: super::discovery::CapabilityCache,
 }
 
 impl Store {
@@ -223,7 +224,8 @@ impl Store {
             charts: RwLock::default(),
             patients: RwLock::default(),
             directory: RwLock::default(),
-            rate: Mutex::default(),
+            rate: crate::ratelimit::RateLimiter::new(),
+            capability: super::discovery::CapabilityCache::default(),
         }
     }
 
