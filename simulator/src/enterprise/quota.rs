@@ -42,10 +42,11 @@ pub(super) async fn layer(State(state): State<AppState>, req: Request, next: Nex
         per: DAY,
         per_client: true,
     };
-    // The same fixed-window counter as `rate-limits.enterprise`, under its own key.
+    // The shared fixed-window limiter of `rate-limits.enterprise`, under its own key.
     if state
         .enterprise
-        .over_limit(&day, format!("daily-quota:{client}"))
+        .rate
+        .check(&day, &format!("daily-quota:{client}"))
         .is_none()
     {
         return next.run(req).await;
