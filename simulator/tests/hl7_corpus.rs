@@ -5,8 +5,15 @@
 
 use std::path::PathBuf;
 
+use proptest::prelude::*;
+
 use simulator::hl7::Message;
-use simulator::hl7::generators::{MessageType, Mutation, generate, sample_context, write_corpus};
+use simulator::hl7::MessageBuilder;
+use simulator::hl7::generators::strategy;
+use simulator::hl7::generators::{
+    MessageType, Mutation, generate, practice_message, sample_context, write_corpus,
+};
+use simulator::practice::{PatientIndex, Practice, PracticeConfig};
 
 const SEED: u64 = 2026;
 
@@ -91,4 +98,126 @@ fn write_corpus_writes_files() {
         .map(|f| std::fs::metadata(f).unwrap().len())
         .sum();
     assert_eq!(mutated.bytes, sizes);
+}
+
+fn practice(seed: u64) -> Practice {
+    Practice::new(PracticeConfig {
+        seed,
+        ..PracticeConfig::default()
+    })
+}
+
+fn text(m: &Message<'_>, path: &str) -> String {
+    m.get_text(path).unwrap().unwrap_or_default().into_owned()
+}
+
+#[test]
+fn every_type_names_the_practice_patient_with_that_index() {
+    let practice = practice(11);
+    for kind in MessageType::ALL {
+        for index in [0u64, 1, 17] {
+            let wire = practice_message(&practice, kind, index).unwrap().encode();
+            let m = Message::parse(&wire).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            let p = practice.patient(PatientIndex(index as u32)).unwrap();
+            assert_eq!(text(&m, "PID-2"), p.person_number, "{kind}");
+            assert_eq!(text(&m, "PID-3.1"), p.mrn, "{kind}");
+            assert_eq!(text(&m, "PID-5.1"), p.name.family, "{kind}");
+            assert_eq!(text(&m, "PID-5.2"), p.name.given, "{kind}");
+            let dob = p.birth_date;
+            let dob = format!(
+                "{:04}{:02}{:02}",
+                dob.year(),
+                u8::from(dob.month()),
+                dob.day()
+            );
+            assert_eq!(text(&m, "PID-7"), dob, "{kind}");
+            let (t, e, _) = kind.code();
+            assert_eq!(text(&m, "MSH-9.1"), t);
+            assert_eq!(text(&m, "MSH-9.2"), e);
+        }
+    }
+}
+
+#[test]
+fn practice_messages_carry_the_patients_records() {
+    let practice = practice(11);
+    let chart = practice.chart(PatientIndex(3)).unwrap();
+    let oru = practice_message(&practice, MessageType::OruR01, 3)
+        .unwrap()
+        .encode();
+    let m = Message::parse(&oru).unwrap();
+    if let Some(panel) = chart.lab_panels.iter().max_by_key(|l| l.issued) {
+        assert_eq!(text(&m, "OBR-2"), panel.accession);
+        let obx = m.segments().filter(|s| s.id() == b"OBX").count();
+        assert_eq!(obx, panel.result_ids.len());
+    }
+    let vxu = practice_message(&practice, MessageType::VxuV04, 3)
+        .unwrap()
+        .encode();
+    let m = Message::parse(&vxu).unwrap();
+    if let Some(im) = chart.immunizations.iter().max_by_key(|im| im.occurrence) {
+        assert_eq!(text(&m, "RXA-5.1"), im.cvx.code.to_string());
+    }
+}
+
+#[test]
+fn corpus_file_i_is_about_practice_patient_i_and_seeded() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write_corpus(&dir.path().join("a"), MessageType::AdtA04, 4, 5, false).unwrap();
+    let b = write_corpus(&dir.path().join("b"), MessageType::AdtA04, 4, 5, false).unwrap();
+    let c = write_corpus(&dir.path().join("c"), MessageType::AdtA04, 4, 6, false).unwrap();
+    let practice = practice(5);
+    for (i, f) in a.files.iter().enumerate() {
+        let bytes = std::fs::read(f).unwrap();
+        assert_eq!(
+            bytes,
+            std::fs::read(&b.files[i]).unwrap(),
+            "same seed, same bytes"
+        );
+        assert_ne!(
+            bytes,
+            std::fs::read(&c.files[i]).unwrap(),
+            "another seed, another patient"
+        );
+        let m = Message::parse(&bytes).unwrap();
+        let p = practice.patient(PatientIndex(i as u32)).unwrap();
+        assert_eq!(text(&m, "PID-3.1"), p.mrn);
+        assert_eq!(text(&m, "PID-5.1"), p.name.family);
+    }
+}
+
+#[test]
+fn mutated_corpus_applies_every_mutation_to_practice_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = Mutation::ALL.len();
+    let plain = write_corpus(&dir.path().join("p"), MessageType::SiuS12, n, 8, false).unwrap();
+    let mutated = write_corpus(&dir.path().join("m"), MessageType::SiuS12, n, 8, true).unwrap();
+    let again = write_corpus(&dir.path().join("m2"), MessageType::SiuS12, n, 8, true).unwrap();
+    for (i, m) in Mutation::ALL.iter().enumerate() {
+        let name = mutated.files[i]
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(name.contains(m.name()), "{name} for {m:?}");
+        let bytes = std::fs::read(&mutated.files[i]).unwrap();
+        assert_eq!(bytes, std::fs::read(&again.files[i]).unwrap(), "{name}");
+        assert_ne!(
+            bytes,
+            std::fs::read(&plain.files[i]).unwrap(),
+            "{name} is damaged"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn practice_messages_parse_and_round_trip(b in strategy::practice_message()) {
+        let wire = b.encode();
+        let m = Message::parse(&wire);
+        prop_assert!(m.is_ok(), "{:?}", m.err());
+        prop_assert_eq!(MessageBuilder::from_message(&m.unwrap()), b);
+    }
 }

@@ -7,9 +7,11 @@
 //! repetition one component, every component one subcomponent), so
 //! `MessageBuilder::from_message(&Message::parse(&b.encode())?) == b`.
 
+use std::borrow::Cow;
+
 use super::delim::Delimiters;
 use super::error::PathError;
-use super::escape;
+use super::escape::{self, Charset};
 use super::parse::{Field, Message};
 use super::path::Path;
 
@@ -228,18 +230,40 @@ impl MessageBuilder {
         }
     }
 
-    /// Copies a parsed message into an owned model (raw values kept as is).
+    /// Copies a parsed message into an owned model (raw values kept as is,
+    /// except that a message whose MSH-18 is `8859/1` is mapped from Latin-1
+    /// to the model's UTF-8; [`MessageBuilder::encode`] maps it back).
     pub fn from_message(message: &Message<'_>) -> Self {
         let delims = *message.delimiters();
+        let latin1 = message.charset() == Charset::Latin1;
         let segments = message
             .segments()
             .map(|s| {
                 let id = s.id().try_into().unwrap_or(*b"ZZZ");
                 let skip = if &id == b"MSH" { 2 } else { 0 };
-                SegmentBuilder::from_fields(id, s.fields().skip(skip), &delims)
+                let mut seg = SegmentBuilder::from_fields(id, s.fields().skip(skip), &delims);
+                if latin1 {
+                    for sub in seg.fields.iter_mut().flatten().flatten().flatten() {
+                        if let Cow::Owned(utf8) = escape::latin1_to_utf8(sub) {
+                            *sub = utf8;
+                        }
+                    }
+                }
+                seg
             })
             .collect();
         Self { delims, segments }
+    }
+
+    /// The character set MSH-18 names (its first component); ASCII when
+    /// absent. It decides how [`MessageBuilder::encode`] writes text.
+    pub fn charset(&self) -> Charset {
+        let msh18 = self
+            .segments
+            .first()
+            .and_then(|msh| msh.fields.get(18 - msh.first_field()))
+            .and_then(|f| f.first()?.first()?.first());
+        Charset::from_msh18(msh18.map_or(&[][..], Vec::as_slice))
     }
 
     /// The delimiters.

@@ -129,3 +129,29 @@ pub enum PathError {
         path: String,
     },
 }
+
+/// A built message that cannot be written in the character set its MSH-18
+/// declares.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    /// A character has no code in the declared character set (for `8859/1`,
+    /// anything above U+00FF). HL7 v2 has no escape that carries a Unicode
+    /// character into a single-byte set: `\Xhh\` is raw data in the
+    /// message's own set, and `\Cxxyy\`/`\Mxxyyzz\` switch ISO 2022 sets
+    /// that `8859/1` does not include.
+    #[error(
+        "{segment}-{field} holds {character:?} (U+{code:04X}), which MSH-18 character set {charset} cannot represent"
+    )]
+    Unrepresentable {
+        /// The segment id, e.g. `PID`.
+        segment: String,
+        /// The field number (HL7 numbering).
+        field: usize,
+        /// The offending character.
+        character: char,
+        /// Its code point.
+        code: u32,
+        /// The MSH-18 name, e.g. `8859/1`.
+        charset: &'static str,
+    },
+}

@@ -64,6 +64,15 @@ impl Charset {
         }
     }
 
+    /// The MSH-18 name of this character set (`""` for ASCII and other).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ascii | Self::Other => "",
+            Self::Latin1 => "8859/1",
+            Self::Utf8 => "UNICODE UTF-8",
+        }
+    }
+
     /// Converts text to bytes in this character set before escaping.
     /// Latin-1 replaces characters above U+00FF with `?`; the others emit UTF-8.
     pub fn from_text(self, text: &str) -> Cow<'_, [u8]> {
@@ -76,6 +85,46 @@ impl Charset {
         }
         Cow::Borrowed(text.as_bytes())
     }
+}
+
+/// Appends `bytes` to `out` transcoded from UTF-8 to ISO 8859-1: every
+/// character up to U+00FF becomes its single byte; a character above it
+/// becomes `?` and the first such character is returned. Bytes that are not
+/// valid UTF-8 are copied unchanged (they are taken to be Latin-1 already,
+/// as in a value copied from a parsed Latin-1 message without decoding).
+pub(crate) fn utf8_to_latin1_into(bytes: &[u8], out: &mut Vec<u8>) -> Option<char> {
+    if bytes.is_ascii() {
+        out.extend_from_slice(bytes);
+        return None;
+    }
+    let mut first_bad = None;
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match u8::try_from(u32::from(c)) {
+                Ok(b) => out.push(b),
+                Err(_) => {
+                    first_bad.get_or_insert(c);
+                    out.push(b'?');
+                }
+            }
+        }
+        out.extend_from_slice(chunk.invalid());
+    }
+    first_bad
+}
+
+/// ISO 8859-1 bytes as UTF-8 (every byte is the code point of the same value).
+pub(crate) fn latin1_to_utf8(bytes: &[u8]) -> Cow<'_, [u8]> {
+    if bytes.is_ascii() {
+        return Cow::Borrowed(bytes);
+    }
+    Cow::Owned(
+        bytes
+            .iter()
+            .map(|&b| char::from(b))
+            .collect::<String>()
+            .into_bytes(),
+    )
 }
 
 const MAX_REPEAT: usize = 100;

@@ -28,7 +28,7 @@ pub use ack::{
 };
 pub use build::{MessageBuilder, SegmentBuilder};
 pub use delim::Delimiters;
-pub use error::{ParseError, PathError};
+pub use error::{EncodeError, ParseError, PathError};
 pub use escape::Charset;
 pub use mllp::{FrameKind, Framer, MllpCodec, MllpError, MllpFrame};
 pub use parse::{Component, Field, Message, ParseOptions, Repetition, Segment};

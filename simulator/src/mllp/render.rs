@@ -16,14 +16,10 @@
 //!   fee class, program codes, UDS fields).
 
 use crate::events::{ChangeKind, PracticeChange};
-use crate::hl7::generators::context::{
-    AppointmentSnapshot, Charge as CtxCharge, EncounterSnapshot, Immunization as CtxImm,
-    Observation as CtxObs, OrderSnapshot, Provider, UdsFields,
-};
+use crate::hl7::generators::context::OrderSnapshot;
+use crate::hl7::generators::practice::{self as from_practice, provider};
 use crate::hl7::generators::{MessageContext, MessageType, PatientSnapshot, Version, generate};
-use crate::practice::{
-    Chart, ObservationValue, PayerKind, Practice, Practitioner, SlidingFeeClass,
-};
+use crate::practice::{Chart, PayerKind, Practice};
 use crate::profile::Hl7Profile;
 
 /// Who the message is for (MSH-5/MSH-6).
@@ -52,74 +48,8 @@ pub fn message_type(kind: ChangeKind) -> Option<MessageType> {
     })
 }
 
-fn provider(p: Option<&Practitioner>) -> Provider {
-    p.map(|p| Provider {
-        id: p.npi.clone(),
-        family: p.family.into(),
-        given: p.given.into(),
-    })
-    .unwrap_or_default()
-}
-
-fn hl7_date(d: time::Date) -> String {
-    format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day())
-}
-
-fn hl7_ts(t: time::OffsetDateTime) -> String {
-    super::conn::ts_str(&super::conn::hl7_timestamp(t)).to_owned()
-}
-
 fn patient_snapshot(chart: &Chart) -> PatientSnapshot {
-    let p = &chart.patient;
-    let fee = match p.sliding_fee.class {
-        SlidingFeeClass::A => "A",
-        SlidingFeeClass::B => "B",
-        SlidingFeeClass::C => "C",
-        SlidingFeeClass::D => "D",
-        SlidingFeeClass::FullPay => "FULL",
-    };
-    let mut programs = Vec::new();
-    if p.part2 {
-        programs.push("SUD".to_owned());
-    }
-    if p.uds.homeless != "N" && p.uds.homeless != "unknown" {
-        programs.push("HCH".to_owned());
-    }
-    if p.uds.public_housing {
-        programs.push("PHPC".to_owned());
-    }
-    let fpl = p
-        .sliding_fee
-        .income_band
-        .split(|c: char| !c.is_ascii_digit())
-        .find(|s| !s.is_empty())
-        .and_then(|s| s.parse().ok());
-    PatientSnapshot {
-        person_number: p.person_number.clone(),
-        mrn: p.mrn.clone(),
-        family: p.name.family.clone(),
-        given: p.name.given.clone(),
-        middle: p.name.middle.clone().unwrap_or_default(),
-        dob: hl7_date(p.birth_date),
-        sex: format!("{:?}", p.sex),
-        address: crate::hl7::generators::context::Address {
-            street: p.address.line.clone(),
-            city: p.address.city.to_string(),
-            state: p.address.state.to_string(),
-            zip: p.address.postal_code.to_string(),
-        },
-        phone: p.phone.clone(),
-        sliding_fee_class: Some(fee.to_owned()),
-        program_codes: programs,
-        uds: UdsFields {
-            percent_fpl: fpl,
-            family_size: Some(u32::from(p.sliding_fee.family_size)),
-            homeless: p.uds.homeless.to_owned(),
-            agricultural_worker: p.uds.agricultural_worker.to_owned(),
-            veteran: if p.uds.veteran { "Y" } else { "N" }.into(),
-            language: p.language.code.to_string(),
-        },
-    }
+    from_practice::patient_snapshot(&chart.patient)
 }
 
 /// Render `change` as an outbound message, or `None` when the event has no
@@ -168,68 +98,18 @@ pub fn render(
         control_id: control_id.to_owned(),
         timestamp: super::conn::ts_str(&now).to_owned(),
         patient: patient_snapshot(&chart),
-        encounter: EncounterSnapshot {
-            visit_number: encounter
-                .map(|e| e.visit_number.to_string())
-                .unwrap_or_default(),
-            patient_class: "O".into(),
-            location: location.map(|l| l.name.to_owned()).unwrap_or_default(),
-            attending: provider(attending),
-            admit_time: encounter.map(|e| hl7_ts(e.start)).unwrap_or_default(),
-        },
+        encounter: from_practice::encounter_snapshot(encounter, location, attending),
         ..MessageContext::default()
     };
     if let Some(a) = appointment {
-        ctx.appointment = AppointmentSnapshot {
-            id: a.id.to_string(),
-            start: format!("{}{}", hl7_date(a.appointment_date), a.begin_time.hhmm()),
-            minutes: u32::from(a.duration_minutes),
-            reason: a.event_name.to_string(),
-            location: practice
-                .location(&a.location_id)
-                .map(|l| l.name.to_owned())
-                .unwrap_or_default(),
-        };
+        ctx.appointment = from_practice::appointment(practice, a);
     }
     let obs: Vec<_> = chart
         .observations
         .iter()
         .filter(|o| Some(o.id.as_str()) == record)
         .collect();
-    ctx.observations = obs
-        .iter()
-        .map(|o| {
-            let (vt, value, units) = match &o.value {
-                ObservationValue::Quantity { value, unit, .. } => {
-                    ("NM", value.to_string(), unit.to_string())
-                }
-                ObservationValue::Integer { value } => ("NM", value.to_string(), String::new()),
-                ObservationValue::Coded { coding } => {
-                    ("ST", coding.display.to_string(), String::new())
-                }
-                ObservationValue::Text { text } => ("ST", text.clone(), String::new()),
-                ObservationValue::None => ("ST", String::new(), String::new()),
-            };
-            CtxObs {
-                code: o.code.code.to_string(),
-                text: o.code.display.to_string(),
-                system: "LN".into(),
-                value_type: vt.into(),
-                value,
-                units,
-                range: o
-                    .reference_range
-                    .as_ref()
-                    .map(|r| r.text.to_string())
-                    .unwrap_or_default(),
-                flag: o
-                    .interpretation
-                    .as_ref()
-                    .map(|c| c.code.to_string())
-                    .unwrap_or_default(),
-            }
-        })
-        .collect();
+    ctx.observations = obs.iter().map(|o| from_practice::observation(o)).collect();
     ctx.order = OrderSnapshot {
         placer: record.unwrap_or_default().chars().take(22).collect(),
         filler: format!("F{}", control_id),
@@ -247,31 +127,13 @@ pub fn render(
         .immunizations
         .iter()
         .filter(|im| Some(im.id.as_str()) == record)
-        .map(|im| CtxImm {
-            cvx: im.cvx.code.to_string(),
-            name: im.cvx.display.to_string(),
-            date: hl7_date(im.occurrence),
-            lot: im.lot_number.clone(),
-            manufacturer: im.manufacturer.to_string(),
-            dose: "0.5".into(),
-        })
+        .map(from_practice::immunization)
         .collect();
     ctx.charges = chart
         .charges
         .iter()
         .filter(|c| Some(c.id.as_str()) == record)
-        .map(|c| CtxCharge {
-            cpt: c.cpt.code.to_string(),
-            description: c.cpt.display.to_string(),
-            date: hl7_date(c.service_date),
-            units: u32::from(c.units),
-            amount: format!(
-                "{}.{:02}",
-                c.amount_cents / 100,
-                c.amount_cents.rem_euclid(100)
-            ),
-            diagnosis: "Z00.00".into(),
-        })
+        .map(from_practice::charge)
         .collect();
     let payer = practice.payer(&p.primary_payer_id);
     if let Some(payer) = payer {

@@ -1,11 +1,14 @@
 //! `ngsim gen hl7`: write a corpus of NextGen-shaped HL7 messages, optionally
-//! mutated, for fuzzing a parser.
+//! mutated, for fuzzing a parser. Messages are drawn from the synthetic
+//! practice of `--seed`: message `i` is about patient `i`, the same person
+//! (MRN, name, birth date) `ngsim serve --seed S --patients N` serves.
 
 use std::path::PathBuf;
 
 use anyhow::anyhow;
 use clap::{Args, Subcommand};
-use simulator::hl7::generators::{MessageType, write_corpus};
+use simulator::hl7::generators::{MessageType, write_practice_corpus};
+use simulator::practice::{Practice, PracticeConfig};
 
 use super::Failure;
 use crate::exit_code;
@@ -26,9 +29,13 @@ pub struct GenHl7Args {
     /// How many messages.
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub count: usize,
-    /// Seed: the same seed writes the same files.
+    /// Seed of the synthetic practice: the same seed writes the same files.
     #[arg(long, default_value_t = 42, value_name = "N")]
     pub seed: u64,
+    /// Patients in the practice (as for `ngsim serve`); message `i` is
+    /// about patient `i mod N`.
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub patients: u32,
     /// Output directory (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -45,8 +52,13 @@ pub(super) fn run(cmd: GenCommand) -> Result<u8, Failure> {
         .message_type
         .parse()
         .map_err(|e| Failure::bad_input(anyhow!("{e}")))?;
-    let summary =
-        write_corpus(&args.out, kind, args.count, args.seed, args.mutate).map_err(|e| {
+    let practice = Practice::new(PracticeConfig {
+        seed: args.seed,
+        patients: args.patients,
+        ..PracticeConfig::default()
+    });
+    let summary = write_practice_corpus(&args.out, &practice, kind, args.count, args.mutate)
+        .map_err(|e| {
             Failure::infrastructure(anyhow!("cannot write to {}: {e}", args.out.display()))
         })?;
     println!(

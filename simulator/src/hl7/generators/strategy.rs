@@ -25,6 +25,21 @@ pub fn nextgen_message() -> impl Strategy<Value = MessageBuilder> {
     (message_type(), context()).prop_map(|(t, c)| generate(t, &c))
 }
 
+/// A valid NextGen-shaped message of any type drawn from a small synthetic
+/// practice (seed and patient drawn too): real practice patients, visits,
+/// results, appointments, vaccinations and charges.
+#[cfg(not(fuzzing))]
+pub fn practice_message() -> impl Strategy<Value = MessageBuilder> {
+    (message_type(), 0u64..32, 0u64..100).prop_map(|(t, seed, index)| {
+        let practice = crate::practice::Practice::new(crate::practice::PracticeConfig {
+            seed,
+            patients: 100,
+            ..crate::practice::PracticeConfig::default()
+        });
+        super::corpus::practice_message(&practice, t, index).expect("the practice has patients")
+    })
+}
+
 /// A mutated NextGen-shaped message (bytes that may or may not parse).
 pub fn mutated_message() -> impl Strategy<Value = Vec<u8>> {
     let mutation = proptest::sample::select(Mutation::ALL.to_vec());
