@@ -17,9 +17,9 @@
 
 use crate::events::{ChangeKind, PracticeChange};
 use crate::hl7::generators::context::OrderSnapshot;
-use crate::hl7::generators::practice::{self as from_practice, provider};
+use crate::hl7::generators::practice::{self as from_practice, hl7_date, provider};
 use crate::hl7::generators::{MessageContext, MessageType, PatientSnapshot, Version, generate};
-use crate::practice::{Chart, PayerKind, Practice};
+use crate::practice::{Chart, PayerKind, Practice, Practitioner};
 use crate::profile::Hl7Profile;
 
 /// Who the message is for (MSH-5/MSH-6).
