@@ -363,3 +363,54 @@ async fn sync_efficiency_is_judged_from_the_journal_and_compared_with_a_baseline
         .unwrap();
     assert_eq!(code, Some(2), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clinic_day_then_the_suts_sync_hook_is_timed_and_counted() {
+    use simulator::practice::{Practice, PracticeConfig};
+    let seed = 42;
+    let practice = Practice::new(PracticeConfig {
+        seed,
+        ..Default::default()
+    });
+    let cfg = reference::SyncConfig {
+        // The hook header names the embedded simulator; this is a fallback.
+        simulator: "http://127.0.0.1:9".into(),
+        panel: reference::sync::default_panel(&practice),
+    };
+    let sut = reference::start_sync(None, cfg).await.unwrap();
+    let manifest = suites::manifest::SutManifest::parse(
+        "sut.toml",
+        &sut.manifest_toml(),
+        std::path::Path::new("."),
+    )
+    .unwrap();
+    let profile = simulator::profile::ProfileLoader::default()
+        .load(simulator::server::DEFAULT_PROFILE)
+        .unwrap();
+    let run = load::sync_run::run(&manifest, profile.clone(), seed, 5, "sync")
+        .await
+        .unwrap();
+    let f = &run.figures;
+    assert!(run.clinic_changes >= 5, "{run:?}");
+    assert!(f.fhir > 0 && f.enterprise > 0 && f.oauth > 0, "{f:?}");
+    assert_eq!(
+        f.requests,
+        f.fhir + f.enterprise + f.oauth + f.bulk,
+        "{f:?}"
+    );
+    assert!(f.wall_time_ms > 0.0 && f.request_rate > 0.0, "{f:?}");
+    assert_eq!(
+        f.n_plus_one_reads, 0,
+        "the reference sync reads each record once: {f:?}"
+    );
+
+    // A hook the manifest lacks is the user's mistake, named before anything runs.
+    let e = load::sync_run::run(&manifest, profile, seed, 1, "sync-now")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, load::LoadError::Invalid(_)), "{e}");
+    assert!(
+        e.to_string().contains("no hook `sync-now`") && e.to_string().contains("sync"),
+        "{e}"
+    );
+}

@@ -751,7 +751,7 @@ impl Listener {
 /// How far into an oversized frame the MSH segment is looked for.
 const MAX_HEADER: usize = 4096;
 
-/// MSH-9 and MSH-10 (and the sender) for the journal: never whole segments.
+/// MSH-9 and MSH-10 (and the sender and patient) for the journal: never whole segments.
 fn describe(m: &Message<'_>, x: &mut MllpExchange) {
     let get = |p: &str| m.get(p).ok().flatten().unwrap_or_default();
     let mut msh9 = String::with_capacity(8);
@@ -761,6 +761,12 @@ fn describe(m: &Message<'_>, x: &mut MllpExchange) {
     x.msh9 = Some(msh9);
     x.msh10 = Some(conn::text(m.control_id()));
     x.sender = Some(conn::text(get("MSH-3")));
+    // The patient (PID-3.1 MRN) lets a runner judge per-patient ordering of
+    // an integration's feed; an identifier only, never the segment.
+    let mrn = get("PID-3.1");
+    if !mrn.is_empty() {
+        x.notes.push(Note::new("patient", conn::text(mrn)));
+    }
 }
 
 /// Text is checked against MSH-18: an ASCII or UTF-8 message must be valid

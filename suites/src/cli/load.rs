@@ -33,6 +33,22 @@ pub struct LoadArgs {
     /// `--client` (N+1 reads, repeated reads, paging, wall time).
     #[arg(long, value_name = "FILE", requires = "client")]
     pub from_journal: Option<PathBuf>,
+    /// Measure the SUT's sync instead: on an embedded simulator, publish a
+    /// clinic day, call this hook of the manifest (e.g. `sync`), time it to
+    /// completion and judge the SUT's requests from the journal.
+    #[arg(
+        long,
+        value_name = "HOOK",
+        requires = "sut",
+        conflicts_with = "from_journal"
+    )]
+    pub sync_hook: Option<String>,
+    /// New patients in the clinic day published before `--sync-hook`.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub clinic_day: u32,
+    /// Version profile of the embedded simulator, with `--sync-hook`.
+    #[arg(long, default_value = simulator::server::DEFAULT_PROFILE, value_name = "NAME|FILE")]
+    pub profile: String,
     /// The SUT's client id, with `--from-journal`.
     #[arg(long, value_name = "ID")]
     pub client: Option<String>,
@@ -190,6 +206,9 @@ pub(super) fn run(args: LoadArgs) -> Result<u8, Failure> {
     if let Some(journal) = &args.from_journal {
         return run_sync(&args, journal);
     }
+    if let Some(hook) = &args.sync_hook {
+        return run_sync_hook(&args, hook);
+    }
     let (spec, repeat, id, sut) = resolve(&args)?;
     let formats = report_files::formats(&args.format)?;
     let thresholds = thresholds(&args)?;
@@ -279,15 +298,7 @@ pub(super) fn run(args: LoadArgs) -> Result<u8, Failure> {
 
 /// `ngsim load --from-journal FILE --client ID`: the sync-efficiency figures.
 fn run_sync(args: &LoadArgs, journal: &std::path::Path) -> Result<u8, Failure> {
-    let formats = report_files::formats(&args.format)?;
-    let thresholds = thresholds(args)?;
     let client = args.client.as_deref().unwrap_or_default();
-    let base = args
-        .baseline
-        .as_deref()
-        .map(|name| SyncBaseline::load(&args.baseline_dir, name))
-        .transpose()
-        .map_err(failure)?;
     let entries = sync::read_journal(journal).map_err(failure)?;
     let figures = sync::analyse(entries.iter().filter(|e| e.seq >= args.since_seq), client);
     if figures.requests == 0 {
@@ -297,6 +308,49 @@ fn run_sync(args: &LoadArgs, journal: &std::path::Path) -> Result<u8, Failure> {
             args.since_seq
         )));
     }
+    report_sync(args, client, &figures)
+}
+
+/// `ngsim load --sut sut.toml --sync-hook NAME`: a clinic day, the SUT's sync.
+fn run_sync_hook(args: &LoadArgs, hook: &str) -> Result<u8, Failure> {
+    let path = args
+        .sut
+        .as_deref()
+        .unwrap_or(std::path::Path::new("sut.toml"));
+    let manifest = SutManifest::load(path).map_err(Failure::bad_input)?;
+    let profile = simulator::profile::ProfileLoader::default()
+        .load(&args.profile)
+        .map_err(Failure::bad_input)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Failure::infrastructure)?;
+    let run = runtime
+        .block_on(load::sync_run::run(
+            &manifest,
+            profile,
+            args.seed,
+            args.clinic_day,
+            hook,
+        ))
+        .map_err(failure)?;
+    println!(
+        "clinic day: {} practice changes published; hook `{hook}` took {:.1} ms",
+        run.clinic_changes, run.figures.wall_time_ms
+    );
+    report_sync(args, &run.clients.join("+"), &run.figures)
+}
+
+/// Prints, baselines and reports one sync's figures.
+fn report_sync(args: &LoadArgs, client: &str, figures: &sync::SyncFigures) -> Result<u8, Failure> {
+    let formats = report_files::formats(&args.format)?;
+    let thresholds = thresholds(args)?;
+    let base = args
+        .baseline
+        .as_deref()
+        .map(|name| SyncBaseline::load(&args.baseline_dir, name))
+        .transpose()
+        .map_err(failure)?;
     let f = &figures;
     println!(
         "sync by `{client}`: {} requests ({} FHIR, {} Enterprise, {} OAuth, {} Bulk) in {:.1} ms, {:.1} req/s; \
@@ -315,11 +369,9 @@ fn run_sync(args: &LoadArgs, journal: &std::path::Path) -> Result<u8, Failure> {
         f.repeated_reads,
         f.error_responses
     );
-    let comparison = base
-        .as_ref()
-        .map(|b| sync::compare(b, &figures, thresholds));
+    let comparison = base.as_ref().map(|b| sync::compare(b, figures, thresholds));
     if let Some(name) = &args.save_baseline {
-        let path = SyncBaseline::new(name, &figures)
+        let path = SyncBaseline::new(name, figures)
             .save(&args.baseline_dir)
             .map_err(failure)?;
         println!("baseline `{name}` saved to {}", path.display());

@@ -52,7 +52,7 @@ impl SyncEvidence {
 }
 
 /// Register the SUT's clients and create its sinks.
-pub(super) async fn prepare(ctx: &RunContext) -> Result<(), String> {
+pub(crate) async fn prepare(ctx: &RunContext) -> Result<(), String> {
     let m = &ctx.manifest;
     let state = &ctx.state;
     if let Some(smart) = &m.smart {

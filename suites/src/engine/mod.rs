@@ -1,7 +1,7 @@
 //! The scenario engine: run a scenario's steps against the SUT, gather the
 //! evidence, judge the checks, and draw the timeline from the journal.
 
-mod downstream;
+pub(crate) mod downstream;
 mod emit;
 mod evidence;
 pub mod hooks;

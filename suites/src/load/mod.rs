@@ -20,6 +20,7 @@ pub mod recorder;
 pub mod scenario;
 pub mod spec;
 pub mod sync;
+pub mod sync_run;
 
 use reports::{
     BaselineComparison, CheckResult, Outcome, PerfReport, RunReport, ScenarioResult, Severity,

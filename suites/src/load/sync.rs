@@ -100,6 +100,15 @@ fn query_has(query: Option<&str>, key: &str) -> bool {
 
 /// Analyses the client's requests among `entries` (oldest first).
 pub fn analyse<'a>(entries: impl IntoIterator<Item = &'a Entry>, client_id: &str) -> SyncFigures {
+    analyse_clients(entries, &[client_id])
+}
+
+/// As [`analyse`], counting the requests of any of `client_ids` (a SUT may use
+/// a SMART client for FHIR and a GSA client for the Enterprise API).
+pub fn analyse_clients<'a>(
+    entries: impl IntoIterator<Item = &'a Entry>,
+    client_ids: &[&str],
+) -> SyncFigures {
     let mut f = SyncFigures::default();
     let mut first_us = None;
     let mut last_us = 0;
@@ -108,7 +117,11 @@ pub fn analyse<'a>(entries: impl IntoIterator<Item = &'a Entry>, client_id: &str
     let mut read_paths: HashSet<String> = HashSet::new();
     for e in entries {
         let Some(h) = e.http() else { continue };
-        if h.client_id.as_deref() != Some(client_id) {
+        if !h
+            .client_id
+            .as_deref()
+            .is_some_and(|c| client_ids.contains(&c))
+        {
             continue;
         }
         f.requests += 1;
