@@ -54,6 +54,36 @@ async fn a_problem_reaches_fhir_and_the_hl7_feed() {
     let created: Value = r.json().await.unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
     assert_eq!(location, format!("persons/{pid}/chart/problems/{id}"));
+    // The Location is a route: it reads the problem back.
+    let item = n
+        .call(
+            Method::GET,
+            &format!("/{location}"),
+            Some((&eal, None)),
+            None,
+        )
+        .await;
+    assert_eq!(item.status(), 200);
+    let item: Value = item.json().await.unwrap();
+    assert_eq!(item["id"], created["id"]);
+    let missing = n
+        .call(
+            Method::GET,
+            &format!("/persons/{pid}/chart/problems/00000000-0000-4000-8000-000000000000"),
+            Some((&eal, None)),
+            None,
+        )
+        .await;
+    assert_eq!(missing.status(), 404);
+    let bad = n
+        .call(
+            Method::GET,
+            &format!("/persons/{pid}/chart/problems/not-a-guid"),
+            Some((&eal, None)),
+            None,
+        )
+        .await;
+    assert_eq!(bad.status(), 400);
     assert_eq!(created["icd10Code"], "E11.9");
     assert_eq!(created["onsetDate"], "2026-05-04T00:00:00");
     assert_eq!(created["category"], "problem-list-item");

@@ -345,21 +345,64 @@ const LISTS: &[ChartList] = &[
     },
 ];
 
-/// The chart list routes as `(path, allowed methods, method router)`.
+/// The chart list routes as `(path, allowed methods, method router)`, and
+/// for every list but encounters (which has its own) the item route
+/// `…/{path}/{itemId}` that the lists' `_links` and a create's `Location`
+/// point at.
 pub(super) fn list_routes() -> impl Iterator<Item = (String, &'static str, MethodRouter<AppState>)>
 {
-    LISTS.iter().map(|l| {
+    LISTS.iter().flat_map(|l| {
         let path = format!("/persons/{{personId}}/chart/{}", l.path);
         let read = get(
             move |ctx: Ctx, Path(params): Path<HashMap<String, String>>, uri: Uri| {
                 list(l, ctx, params, uri)
             },
         );
-        match l.create {
-            Some(create) => (path, "GET,POST", create(read)),
-            None => (path, "GET", read),
-        }
+        let list_route = match l.create {
+            Some(create) => (path.clone(), "GET,POST", create(read)),
+            None => (path.clone(), "GET", read),
+        };
+        let item_route = (l.path != "encounters").then(|| {
+            (
+                format!("{path}/{{itemId}}"),
+                "GET",
+                get(
+                    move |ctx: Ctx, Path(params): Path<HashMap<String, String>>| {
+                        item(l, ctx, params)
+                    },
+                ),
+            )
+        });
+        std::iter::once(list_route).chain(item_route)
     })
+}
+
+/// `GET …/chart/{list}/{itemId}`: one item of the list, found by id.
+async fn item(
+    l: &'static ChartList,
+    ctx: Ctx,
+    params: HashMap<String, String>,
+) -> Result<Json<Value>, ApiError> {
+    let pid = params.get("personId").map_or("", String::as_str);
+    let eid = params.get("encounterId").map(String::as_str);
+    let id = params.get("itemId").map_or("", String::as_str);
+    let chart = match eid {
+        Some(eid) => encounter_of(&ctx, pid, eid)?.0,
+        None => chart_of(&ctx, pid)?,
+    };
+    let found = (l.project)(&Scope {
+        ctx: &ctx,
+        chart: &chart,
+        pid,
+        eid,
+    })
+    .into_iter()
+    .find(|v| v["id"].as_str().is_some_and(|i| i.eq_ignore_ascii_case(id)));
+    match found {
+        Some(v) => Ok(Json(v)),
+        None if uuid::Uuid::parse_str(id).is_err() => Err(ApiError::bad_guid(id)),
+        None => Err(ApiError::NotFound(None)),
+    }
 }
 
 /// `GET …/chart/{list}`: the person's chart (and encounter, when the route
