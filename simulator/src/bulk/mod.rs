@@ -342,24 +342,11 @@ async fn kickoff(
         );
     }
     let lenient = prefer.contains("handling=lenient");
-    let mut pairs: Vec<(String, String)> = parts
-        .uri
-        .query()
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut pairs = crate::fhir::request::query_pairs(&parts.uri);
     if method == Method::POST {
-        let limit = usize::try_from(p.fhir.max_body_bytes).unwrap_or(usize::MAX);
-        let Ok(b) = axum::body::to_bytes(body, limit).await else {
-            return FhirError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too-costly",
-                format!("The request body exceeds {limit} bytes"),
-            )
-            .into_response();
+        let b = match crate::fhir::request::limited_body(body, p.fhir.max_body_bytes).await {
+            Ok(b) => b,
+            Err(e) => return e.into_response(),
         };
         if !b.is_empty() {
             match params::pairs_from_parameters(&b) {

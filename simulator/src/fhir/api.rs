@@ -390,27 +390,11 @@ pub(super) async fn type_level(
     if let Some(r) = guard(state, p, slot, &parts, &grant).await {
         return r;
     }
-    let mut pairs: Vec<(String, String)> = parts
-        .uri
-        .query()
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut pairs = super::request::query_pairs(&parts.uri);
     if post_search {
-        let limit = usize::try_from(p.fhir.max_body_bytes).unwrap_or(usize::MAX);
-        match axum::body::to_bytes(body, limit).await {
+        match super::request::limited_body(body, p.fhir.max_body_bytes).await {
             Ok(b) => pairs.extend(url::form_urlencoded::parse(&b).into_owned()),
-            Err(_) => {
-                return FhirError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "too-costly",
-                    format!("The request body exceeds {limit} bytes"),
-                )
-                .into_response();
-            }
+            Err(e) => return e.into_response(),
         }
     }
     let alts = match grant.scopes.access(ty, perm::S) {

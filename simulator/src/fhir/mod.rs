@@ -14,6 +14,7 @@ pub(crate) mod guard;
 pub mod include;
 pub mod outcome;
 pub mod render;
+pub(crate) mod request;
 pub mod search;
 pub mod store;
 
