@@ -94,6 +94,23 @@ fn a_taken_port_is_an_infrastructure_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot bind HTTP"));
 }
 
+/// `ngsim serve` serves synthetic data with deliberately weak modes, so a
+/// bind beyond loopback needs `--allow-remote`; without it the process exits
+/// with the bad-input code before it listens anywhere. (The test never binds
+/// beyond loopback itself: the refusal comes before any socket.)
+#[test]
+fn a_non_loopback_bind_without_allow_remote_is_refused() {
+    for args in [
+        ["--http", "0.0.0.0:0", "--mllp", "127.0.0.1:0"],
+        ["--http", "127.0.0.1:0", "--mllp", "0.0.0.0:0"],
+    ] {
+        let out = ngsim().arg("serve").args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("--allow-remote"), "{args:?}: {stderr}");
+        assert!(stderr.contains("0.0.0.0:0"), "names the address: {stderr}");
+    }
+}
 #[test]
 fn profiles_list_show_and_validate() {
     let out = ngsim().args(["profiles", "list"]).output().unwrap();
