@@ -34,7 +34,7 @@ async fn failing_checks(defect: Option<Defect>) -> (BTreeSet<String>, Vec<String
         let manifest =
             SutManifest::parse("sut.toml", &sut.manifest_toml(), Path::new(".")).unwrap();
         let ctx = RunContext {
-            state: sim.state().clone(),
+            sim: sim.state().clone().into(),
             manifest,
             seed: 7,
         };
@@ -102,7 +102,7 @@ async fn a_leak_points_at_the_sink_delivery() {
         .unwrap();
     let manifest = SutManifest::parse("sut.toml", &sut.manifest_toml(), Path::new(".")).unwrap();
     let ctx = RunContext {
-        state: sim.state().clone(),
+        sim: sim.state().clone().into(),
         manifest,
         seed: 7,
     };
