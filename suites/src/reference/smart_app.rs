@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use sha2::Digest;
 
 use super::ClientDefect;
-use super::reader::{ReaderConfig, token, token_reusing_assertion};
+use super::reader::{ReaderConfig, token, token_after_long_exp, token_reusing_assertion};
 
 /// The public demo client every simulator registers.
 const APP_CLIENT: &str = "demo-public";
@@ -226,7 +226,10 @@ async fn launch_once(cfg: &ReaderConfig) -> Result<Value, String> {
     // Come back after the token has expired (a scenario made it short).
     tokio::time::sleep(Duration::from_secs(expires_in) + Duration::from_millis(200)).await;
     let mut second = app.read_patient(&access, &patient).await?;
-    if second == 401 && !refresh.is_empty() {
+    if second == 401 && has(cfg, ClientDefect::NoRefresh) {
+        // The defect: the expired token again, as if the 401 were a hiccup.
+        second = app.read_patient(&access, &patient).await?;
+    } else if second == 401 && !refresh.is_empty() {
         let rounds = if has(cfg, ClientDefect::RefreshLoop) {
             LOOP_REFRESHES
         } else {
@@ -250,6 +253,9 @@ pub async fn backend(cfg: &ReaderConfig) -> Result<Value, String> {
     let http = reqwest::Client::new();
     if has(cfg, ClientDefect::ReusedJti) {
         token_reusing_assertion(&http, cfg).await?;
+    } else if has(cfg, ClientDefect::LongAssertionExp) {
+        token_after_long_exp(&http, cfg).await?;
+        token(&http, cfg).await?;
     } else {
         token(&http, cfg).await?;
         token(&http, cfg).await?;
