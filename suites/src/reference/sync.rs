@@ -79,6 +79,14 @@ pub struct ReferenceSync {
     stop: CancellationToken,
 }
 
+impl ReferenceSync {
+    /// Its backend key: another part of the same integration (its FHIR reader)
+    /// can authenticate as the same registered client.
+    pub fn key(&self) -> &ClientKey {
+        &self.shared.key
+    }
+}
+
 impl Drop for ReferenceSync {
     fn drop(&mut self) {
         self.stop.cancel();
