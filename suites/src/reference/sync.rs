@@ -447,6 +447,13 @@ async fn sync(s: &Shared, base: &str) -> Result<(), String> {
                 )
                 .await;
         }
+        if s.has(Defect::OtherClient) {
+            // The defect: what its own client may not see, fetched as the
+            // demo patient app (whose launch names the patient).
+            if let Err(e) = super::circumvent::search_as_patient_app(f, pid).await {
+                s.problem(format!("other client: {e}"));
+            }
+        }
         if s.has(Defect::ReadBeyondGrant) {
             let _ = s
                 .search(format!("{f}/MedicationRequest?patient={pid}"), &token)
