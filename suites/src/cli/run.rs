@@ -1,7 +1,6 @@
 //! `ngsim run`: check a system under test against scenario profiles and write
 //! reports.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -9,8 +8,9 @@ use reports::{Outcome, Redactor, RunReport, RunStatus, SutInfo, ToolInfo};
 use simulator::Simulator;
 use simulator::profile::{ProfileLoader, builtin_names};
 
+use super::progress::Progress;
 use super::{Failure, report_files};
-use crate::engine::{RemoteSim, RunContext, Sim, run_scenario};
+use crate::engine::{RemoteSim, RunContext, Sim, run_scenario_with};
 use crate::exit_code;
 use crate::manifest::SutManifest;
 use crate::scenario::Scenario;
@@ -94,7 +94,7 @@ pub(super) fn run(args: RunArgs) -> Result<u8, Failure> {
         .enable_all()
         .build()
         .map_err(Failure::infrastructure)?;
-    let live = std::io::stdout().is_terminal();
+    let live = Progress::detect();
     let started_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
@@ -203,14 +203,13 @@ async fn run_all(
     scenarios: &[Scenario],
     ctx: &RunContext,
     profile: &str,
-    live: bool,
+    live: Progress,
     report: &mut RunReport,
 ) {
     for scenario in scenarios {
-        if live {
-            println!("▶ {} on {profile}", scenario.id);
-        }
-        let result = run_scenario(scenario, ctx).await;
+        let on_step = |i: usize, n: usize, name: &str| live.step(profile, &scenario.id, i, n, name);
+        let result = run_scenario_with(scenario, ctx, &on_step).await;
+        live.clear();
         for c in &result.checks {
             let mark = match &c.outcome {
                 Outcome::Passed => "pass",

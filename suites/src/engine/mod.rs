@@ -34,8 +34,21 @@ pub struct RunContext {
     pub seed: u64,
 }
 
+/// Told before each step runs: the step's index (from 0), the number of
+/// steps, and the step's action name.
+pub type OnStep<'a> = &'a (dyn Fn(usize, usize, &str) + Sync);
+
 /// Run one scenario and judge its checks.
 pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResult {
+    run_scenario_with(scenario, ctx, &|_, _, _| {}).await
+}
+
+/// As [`run_scenario`], reporting each step as it starts (live progress).
+pub async fn run_scenario_with(
+    scenario: &Scenario,
+    ctx: &RunContext,
+    on_step: OnStep<'_>,
+) -> ScenarioResult {
     let mut ev = Evidence::default();
     let (first_seq, original_profile) = match start(ctx).await {
         Ok(x) => x,
@@ -57,6 +70,7 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResu
         if !ev.errors.is_empty() {
             break;
         }
+        on_step(i, scenario.steps.len(), step_name(step));
         if let Err(e) = run_step(i, step, ctx, &mut ev, &mut next_id).await {
             ev.errors
                 .push(format!("step {} ({}): {e}", i + 1, step_name(step)));
