@@ -139,13 +139,10 @@ pub(super) fn run(args: RunArgs) -> Result<u8, Failure> {
             if let Some(addr) = args.http {
                 builder = builder.http_addr(addr);
             }
-            if let Some(smart) = &manifest.smart {
-                // The SUT's SMART registration, next to the demo clients.
-                builder = builder.clients(simulator::clients::ClientRegistry {
-                    smart: vec![smart.clone()],
-                    gsa: Vec::new(),
-                });
-            }
+            // The SUT's clients are registered by the engine before each
+            // scenario (engine::downstream::prepare), as in attach mode: a
+            // backend gets the wide BACKEND_CEILING, so its grant equals its
+            // request and scopes.least-privilege can judge what it asked for.
             if let Some(sender) = &manifest.mllp_sender {
                 // The SUT sends HL7 to this address: the embedded simulator listens there.
                 builder = builder.mllp_addr(sender.simulator_listen);
