@@ -244,3 +244,43 @@ fn routes_report_flags_undeclared_and_prohibited_routes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wildcard_scope_request_fails_through_the_cli() {
+    // The embedded simulator registers a backend SUT with the wide ceiling
+    // (as the engine does), so the grant shows what it asked for.
+    let practice = simulator::practice::Practice::new(Default::default());
+    let cfg = reference::SyncConfig {
+        simulator: "http://127.0.0.1:9".into(),
+        panel: reference::sync::default_panel(&practice),
+    };
+    let sut = reference::start_sync(Some(Defect::WildcardScope), cfg)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("sut.toml");
+    std::fs::write(&manifest, sut.manifest_toml()).unwrap();
+    let mut cmd = ngsim();
+    cmd.args([
+        "run",
+        "--scenario",
+        "write-back-scopes",
+        "--format",
+        "json",
+        "--sut",
+    ])
+    .arg(&manifest)
+    .arg("--report-dir")
+    .arg(dir.path().join("r"));
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let failed: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert_eq!(failed.len(), 1, "{stdout}");
+    assert!(
+        failed[0].contains("scopes.least-privilege") && failed[0].contains("system/*.read"),
+        "{stdout}"
+    );
+}

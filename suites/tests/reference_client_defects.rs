@@ -41,7 +41,7 @@ async fn failing_checks(
     .unwrap();
     let manifest = SutManifest::parse("sut.toml", &client.manifest_toml(), Path::new(".")).unwrap();
     let ctx = RunContext {
-        state: sim.state().clone(),
+        sim: sim.state().clone().into(),
         manifest,
         seed: 7,
     };

@@ -25,7 +25,7 @@ async fn failing_checks(defect: Option<Defect>) -> (BTreeSet<String>, Vec<String
         SutManifest::parse("sut.toml", &sut.manifest_toml(ACK_TIMEOUT), Path::new(".")).unwrap();
     let scenario = Scenario::load("ack-receiver").unwrap();
     let ctx = RunContext {
-        state: sim.state().clone(),
+        sim: sim.state().clone().into(),
         manifest,
         seed: 7,
     };
@@ -74,7 +74,7 @@ async fn exchanges_are_journaled_for_the_timeline() {
     let manifest =
         SutManifest::parse("sut.toml", &sut.manifest_toml(ACK_TIMEOUT), Path::new(".")).unwrap();
     let ctx = RunContext {
-        state: sim.state().clone(),
+        sim: sim.state().clone().into(),
         manifest,
         seed: 7,
     };

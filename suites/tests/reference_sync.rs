@@ -34,7 +34,7 @@ async fn failing_checks(defect: Option<Defect>) -> (BTreeSet<String>, Vec<String
         let manifest =
             SutManifest::parse("sut.toml", &sut.manifest_toml(), Path::new(".")).unwrap();
         let ctx = RunContext {
-            state: sim.state().clone(),
+            sim: sim.state().clone().into(),
             manifest,
             seed: 7,
         };
@@ -90,23 +90,27 @@ async fn each_sync_defect_fails_exactly_its_check() {
     }
 }
 
-#[tokio::test]
-async fn a_leak_points_at_the_sink_delivery() {
+/// The part2-segmentation scenario against the reference sync with `defect`.
+async fn part2_run(defect: Defect) -> (simulator::RunningSimulator, reports::ScenarioResult) {
     let sim = Simulator::builder().patients(200).start().await.unwrap();
     let cfg = SyncConfig {
         simulator: sim.base_url().to_owned(),
         panel: reference::sync::default_panel(sim.practice()),
     };
-    let sut = reference::start_sync(Some(Defect::LeakPart2), cfg)
-        .await
-        .unwrap();
+    let sut = reference::start_sync(Some(defect), cfg).await.unwrap();
     let manifest = SutManifest::parse("sut.toml", &sut.manifest_toml(), Path::new(".")).unwrap();
     let ctx = RunContext {
-        state: sim.state().clone(),
+        sim: sim.state().clone().into(),
         manifest,
         seed: 7,
     };
     let result = run_scenario(&Scenario::load("part2-segmentation").unwrap(), &ctx).await;
+    (sim, result)
+}
+
+#[tokio::test]
+async fn a_leak_points_at_the_sink_delivery() {
+    let (sim, result) = part2_run(Defect::LeakPart2).await;
     let leak = result
         .checks
         .iter()
@@ -118,4 +122,20 @@ async fn a_leak_points_at_the_sink_delivery() {
     let notes = &entry.http().unwrap().notes;
     assert!(notes.iter().any(|n| n.k == "sink" && n.v == "billing"));
     assert!(notes.iter().any(|n| n.k == "consented" && n.v == "false"));
+}
+
+#[tokio::test]
+async fn a_withheld_patient_fetched_with_another_client_is_circumvention() {
+    let (sim, result) = part2_run(Defect::OtherClient).await;
+    let check = result
+        .checks
+        .iter()
+        .find(|c| c.id == "part2.no-circumvention")
+        .unwrap();
+    let message = check.outcome.message().unwrap_or_default();
+    assert!(message.contains("as client `demo-public`"), "{message}");
+    // The evidence is the other client's request.
+    let seq = check.evidence[0].journal_seq.unwrap();
+    let entry = &sim.journal().entries(seq, 1, |_| true)[0];
+    assert_eq!(entry.client_id(), Some("demo-public"));
 }

@@ -2,6 +2,7 @@
 //! and reset. It answers loopback peers only, unless a control token is set and
 //! presented as `Authorization: Bearer <token>`.
 
+mod clients;
 mod consent;
 mod guard;
 mod hl7;
@@ -25,7 +26,11 @@ use crate::server::AppState;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/_ngsim/health", get(health))
-        .route("/_ngsim/journal", get(journal_query::get_journal))
+        .route(
+            "/_ngsim/journal",
+            get(journal_query::get_journal).post(journal_query::post_entry),
+        )
+        .route("/_ngsim/clients", post(clients::post_clients))
         .route("/_ngsim/profile", get(get_profile).put(put_profile))
         .route("/_ngsim/quirks", axum::routing::patch(patch_quirks))
         .route(

@@ -3,7 +3,9 @@
 //! data. Every Part 2 record the simulator renders carries a canary token, so a
 //! leak is caught whatever the payload's format.
 
-use simulator::journal::{Detail, Surface};
+use std::collections::BTreeMap;
+
+use simulator::journal::{Detail, HttpExchange, Surface};
 use simulator::sinks::Delivery;
 
 use super::{Verdict, fail, findings};
@@ -180,5 +182,69 @@ fn circumvention(ev: &Evidence) -> Verdict {
     if judged == 0 {
         return Verdict::Skip("the SUT made no FHIR request".into());
     }
+    bad.extend(other_client(ev));
     findings("requests try to get around Part 2 withholding", bad)
+}
+
+/// The patient a FHIR or Bulk request was about: its patient context, its
+/// `patient` search parameter, or the id of a `Patient/{id}` read.
+fn patient_of(h: &HttpExchange) -> Option<String> {
+    if let Some(p) = &h.patient {
+        return Some(p.clone());
+    }
+    let q = h.query.as_deref().unwrap_or("");
+    if let Some((_, v)) =
+        url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "patient" || k == "subject")
+    {
+        return Some(v.trim_start_matches("Patient/").to_owned());
+    }
+    let (_, id) = h.path.rsplit_once("/Patient/")?;
+    Some(id.split('/').next().unwrap_or(id).to_owned())
+}
+
+/// Requests for a patient whose Part 2 records had been withheld from the
+/// SUT's own client, made afterwards with another client registration (one
+/// that might be consented, or might have a patient context that is).
+fn other_client(ev: &Evidence) -> Vec<(u64, String)> {
+    let mut withheld: BTreeMap<String, u64> = BTreeMap::new();
+    for e in ev
+        .sync
+        .by_sut()
+        .filter(|e| matches!(e.surface, Surface::Fhir | Surface::Bulk))
+    {
+        let Some(h) = e.http() else { continue };
+        if h.notes.iter().any(|n| n.k == "part2" && n.v == "withheld") {
+            if let Some(p) = patient_of(h) {
+                withheld.entry(p).or_insert(e.seq);
+            }
+        }
+    }
+    let own = [
+        ev.sync.smart_client.as_deref(),
+        ev.sync.gsa_client.as_deref(),
+    ];
+    let mut bad = Vec::new();
+    for e in &ev.sync.entries {
+        if !matches!(e.surface, Surface::Fhir | Surface::Bulk) {
+            continue;
+        }
+        let Some(h) = e.http() else { continue };
+        let Some(client) = h.client_id.as_deref() else {
+            continue;
+        };
+        if own.contains(&Some(client)) {
+            continue;
+        }
+        let Some(p) = patient_of(h) else { continue };
+        if withheld.get(&p).is_some_and(|first| *first < e.seq) {
+            bad.push((
+                e.seq,
+                format!(
+                    "{} {} asks, as client `{client}`, for patient {p}, whose Part 2 records were withheld from the SUT's own client",
+                    h.method, h.path
+                ),
+            ));
+        }
+    }
+    bad
 }

@@ -4,6 +4,7 @@ mod checks;
 mod generate;
 mod load;
 mod profiles;
+mod progress;
 mod report_files;
 mod routes;
 mod run;

@@ -1,7 +1,6 @@
 //! `ngsim run`: check a system under test against scenario profiles and write
 //! reports.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -9,8 +8,9 @@ use reports::{Outcome, Redactor, RunReport, RunStatus, SutInfo, ToolInfo};
 use simulator::Simulator;
 use simulator::profile::{ProfileLoader, builtin_names};
 
+use super::progress::Progress;
 use super::{Failure, report_files};
-use crate::engine::{RunContext, run_scenario};
+use crate::engine::{RemoteSim, RunContext, Sim, run_scenario_with};
 use crate::exit_code;
 use crate::manifest::SutManifest;
 use crate::scenario::Scenario;
@@ -24,12 +24,28 @@ pub struct RunArgs {
     /// Scenario to run: a built-in id (e.g. `ack-receiver`) or a file. Repeatable.
     #[arg(long = "scenario", value_name = "NAME|FILE", required = true)]
     pub scenarios: Vec<String>,
-    /// Version profile of the embedded simulator.
+    /// Version profile of the embedded simulator. (Attached with `--simulator`,
+    /// the run uses the running simulator's active profile.)
     #[arg(long, default_value = simulator::server::DEFAULT_PROFILE, value_name = "NAME|FILE", conflicts_with = "matrix")]
     pub profile: String,
     /// Run every scenario against every built-in version profile.
     #[arg(long)]
     pub matrix: bool,
+    /// Attach to a running `ngsim serve` at this URL (e.g. `http://127.0.0.1:8080`)
+    /// instead of embedding one: the runner drives it through its `/_ngsim/`
+    /// control API, after a `/_ngsim/reset`. A running simulator has one active
+    /// profile, so this rules out `--profile`, `--matrix` and `--http`.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["matrix", "http", "profile"])]
+    pub simulator: Option<String>,
+    /// The attached simulator's control token (its `serve --control-token`),
+    /// needed when it is not on this machine.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "NGSIM_CONTROL_TOKEN",
+        hide_env_values = true
+    )]
+    pub control_token: Option<String>,
     /// Where the reports go.
     #[arg(long, default_value = "ngsim-report", value_name = "DIR")]
     pub report_dir: PathBuf,
@@ -78,7 +94,7 @@ pub(super) fn run(args: RunArgs) -> Result<u8, Failure> {
         .enable_all()
         .build()
         .map_err(Failure::infrastructure)?;
-    let live = std::io::stdout().is_terminal();
+    let live = Progress::detect();
     let started_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
@@ -91,6 +107,30 @@ pub(super) fn run(args: RunArgs) -> Result<u8, Failure> {
         started_at,
     );
     runtime.block_on(async {
+        if let Some(url) = &args.simulator {
+            let remote = RemoteSim::connect(url, args.control_token.clone())
+                .await
+                .map_err(|e| {
+                    Failure::infrastructure(anyhow::anyhow!(
+                        "cannot attach to the simulator at {url}: {e}"
+                    ))
+                })?;
+            let sim = Sim::Remote(remote);
+            sim.reset().await.map_err(|e| {
+                Failure::infrastructure(anyhow::anyhow!("cannot reset the simulator: {e}"))
+            })?;
+            let profile = sim.profile().await.map_err(|e| {
+                Failure::infrastructure(anyhow::anyhow!("cannot read the simulator's profile: {e}"))
+            })?;
+            report.profiles.push(profile.name.clone());
+            let ctx = RunContext {
+                sim,
+                manifest: manifest.clone(),
+                seed: args.seed,
+            };
+            run_all(&scenarios, &ctx, &profile.name, live, &mut report).await;
+            return Ok(());
+        }
         for profile in &profiles {
             report.profiles.push(profile.name.clone());
             let mut builder = Simulator::builder()
@@ -99,48 +139,21 @@ pub(super) fn run(args: RunArgs) -> Result<u8, Failure> {
             if let Some(addr) = args.http {
                 builder = builder.http_addr(addr);
             }
-            if let Some(smart) = &manifest.smart {
-                // The SUT's SMART registration, next to the demo clients.
-                builder = builder.clients(simulator::clients::ClientRegistry {
-                    smart: vec![smart.clone()],
-                    gsa: Vec::new(),
-                });
-            }
+            // The SUT's clients are registered by the engine before each
+            // scenario (engine::downstream::prepare), as in attach mode: a
+            // backend gets the wide BACKEND_CEILING, so its grant equals its
+            // request and scopes.least-privilege can judge what it asked for.
             if let Some(sender) = &manifest.mllp_sender {
                 // The SUT sends HL7 to this address: the embedded simulator listens there.
                 builder = builder.mllp_addr(sender.simulator_listen);
             }
             let sim = builder.start().await.map_err(Failure::infrastructure)?;
             let ctx = RunContext {
-                state: sim.state().clone(),
+                sim: sim.state().clone().into(),
                 manifest: manifest.clone(),
                 seed: args.seed,
             };
-            for scenario in &scenarios {
-                if live {
-                    println!("▶ {} on {}", scenario.id, profile.name);
-                }
-                let result = run_scenario(scenario, &ctx).await;
-                for c in &result.checks {
-                    let mark = match &c.outcome {
-                        Outcome::Passed => "pass",
-                        Outcome::Failed { .. } => "FAIL",
-                        Outcome::Errored { .. } => "ERROR",
-                        Outcome::Skipped { .. } => "skip",
-                        _ => "?",
-                    };
-                    let detail = c
-                        .outcome
-                        .message()
-                        .map(|m| format!(": {m}"))
-                        .unwrap_or_default();
-                    println!(
-                        "{mark:<5} {}/{} {}{detail}",
-                        profile.name, scenario.id, c.id
-                    );
-                }
-                report.scenarios.push(result);
-            }
+            run_all(&scenarios, &ctx, &profile.name, live, &mut report).await;
             sim.shutdown().await;
         }
         Ok::<(), Failure>(())
@@ -180,4 +193,35 @@ pub(super) fn run(args: RunArgs) -> Result<u8, Failure> {
         RunStatus::Failed => exit_code::CHECKS_FAILED,
         _ => exit_code::INFRASTRUCTURE,
     })
+}
+
+/// Run every scenario on one simulator, printing each check's verdict.
+async fn run_all(
+    scenarios: &[Scenario],
+    ctx: &RunContext,
+    profile: &str,
+    live: Progress,
+    report: &mut RunReport,
+) {
+    for scenario in scenarios {
+        let on_step = |i: usize, n: usize, name: &str| live.step(profile, &scenario.id, i, n, name);
+        let result = run_scenario_with(scenario, ctx, &on_step).await;
+        live.clear();
+        for c in &result.checks {
+            let mark = match &c.outcome {
+                Outcome::Passed => "pass",
+                Outcome::Failed { .. } => "FAIL",
+                Outcome::Errored { .. } => "ERROR",
+                Outcome::Skipped { .. } => "skip",
+                _ => "?",
+            };
+            let detail = c
+                .outcome
+                .message()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            println!("{mark:<5} {profile}/{} {}{detail}", scenario.id, c.id);
+        }
+        report.scenarios.push(result);
+    }
 }

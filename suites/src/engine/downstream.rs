@@ -54,37 +54,30 @@ impl SyncEvidence {
 /// Register the SUT's clients and create its sinks.
 pub(crate) async fn prepare(ctx: &RunContext) -> Result<(), String> {
     let m = &ctx.manifest;
-    let state = &ctx.state;
-    if let Some(smart) = &m.smart {
-        if state.clients().smart(&smart.id).is_none() {
-            let mut reg = smart.clone();
-            if reg.kind == ClientKind::Backend {
-                reg.scopes = vec![BACKEND_CEILING.to_owned()];
-            }
-            state.update_clients(|c| c.smart.push(reg));
+    let smart = m.smart.as_ref().map(|smart| {
+        let mut reg = smart.clone();
+        if reg.kind == ClientKind::Backend {
+            reg.scopes = vec![BACKEND_CEILING.to_owned()];
         }
-    }
-    if let Some(e) = &m.enterprise {
-        if let (Some(id), Some(secret)) = (&e.gsa_client_id, &e.gsa_client_secret) {
-            if state.clients().gsa(id).is_none() {
-                let gsa = GsaClient {
-                    client_id: id.clone(),
-                    client_secret: secret.clone(),
-                    site_id: e
-                        .site_id
-                        .clone()
-                        .unwrap_or_else(|| simulator::clients::DEFAULT_SITE_ID.to_owned()),
-                    name: Some(m.name.clone()),
-                    part2_consent: false,
-                };
-                state.update_clients(|c| c.gsa.push(gsa));
-            }
-        }
-    }
+        reg
+    });
+    let gsa = m.enterprise.as_ref().and_then(|e| {
+        let (id, secret) = (e.gsa_client_id.as_ref()?, e.gsa_client_secret.as_ref()?);
+        Some(GsaClient {
+            client_id: id.clone(),
+            client_secret: secret.clone(),
+            site_id: e
+                .site_id
+                .clone()
+                .unwrap_or_else(|| simulator::clients::DEFAULT_SITE_ID.to_owned()),
+            name: Some(m.name.clone()),
+            part2_consent: false,
+        })
+    });
+    ctx.sim.register(smart, gsa).await?;
     for spec in &m.downstream {
-        state
-            .sinks
-            .create(state, spec.clone())
+        ctx.sim
+            .create_sink(spec)
             .await
             .map_err(|e| format!("downstream `{}`: {e}", spec.name))?;
     }
@@ -110,11 +103,15 @@ fn declared_routes(ctx: &RunContext, api_base: &str) -> Result<Option<Vec<String
 }
 
 /// Gather the evidence recorded since `first_seq`.
-pub(super) fn gather(ctx: &RunContext, first_seq: u64) -> Result<SyncEvidence, String> {
-    let profile = ctx.state.profile();
+pub(super) async fn gather(
+    ctx: &RunContext,
+    first_seq: u64,
+    entries: Vec<Arc<Entry>>,
+) -> Result<SyncEvidence, String> {
+    let profile = ctx.sim.profile().await?;
     Ok(SyncEvidence {
-        entries: ctx.state.journal.entries(first_seq, usize::MAX, |_| true),
-        deliveries: ctx.state.sinks.deliveries(first_seq),
+        entries,
+        deliveries: ctx.sim.deliveries(first_seq).await?,
         smart_client: ctx.manifest.smart.as_ref().map(|s| s.id.clone()),
         declared_scopes: ctx
             .manifest

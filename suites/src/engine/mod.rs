@@ -6,16 +6,18 @@ mod emit;
 mod evidence;
 pub mod hooks;
 mod settle;
+mod sim;
 
 use std::time::Duration;
 
 use reports::{ScenarioResult, TimelineEvent, Verdict as TimelineVerdict};
 use simulator::journal::{Detail, Entry, Surface};
-use simulator::server::AppState;
+use simulator::profile::Profile;
 
 pub use downstream::{BACKEND_CEILING, SyncEvidence};
 pub use emit::EmitTarget;
 pub use evidence::{AckExchange, Evidence, ReceivedAck};
+pub use sim::{RemoteSim, Sim};
 
 use crate::checks;
 use crate::manifest::SutManifest;
@@ -24,31 +26,51 @@ use crate::scenario::{Scenario, Step};
 /// What a scenario runs against.
 #[derive(Debug, Clone)]
 pub struct RunContext {
-    /// The simulator's shared state (journal, faults, profile).
-    pub state: AppState,
+    /// The simulator: embedded, or a running one driven over HTTP.
+    pub sim: Sim,
     /// The system under test.
     pub manifest: SutManifest,
     /// Seed for generated content.
     pub seed: u64,
 }
 
+/// Told before each step runs: the step's index (from 0), the number of
+/// steps, and the step's action name.
+pub type OnStep<'a> = &'a (dyn Fn(usize, usize, &str) + Sync);
+
 /// Run one scenario and judge its checks.
 pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResult {
-    let journal = &ctx.state.journal;
-    let first_seq = journal.stats().next_seq;
-    let original_profile = ctx.state.profile();
-    let mut ev = Evidence {
-        bulk_retry_after_secs: ctx.state.profile().bulk.retry_after_secs,
-        ..Evidence::default()
+    run_scenario_with(scenario, ctx, &|_, _, _| {}).await
+}
+
+/// As [`run_scenario`], reporting each step as it starts (live progress).
+pub async fn run_scenario_with(
+    scenario: &Scenario,
+    ctx: &RunContext,
+    on_step: OnStep<'_>,
+) -> ScenarioResult {
+    let mut ev = Evidence::default();
+    let (first_seq, original_profile) = match start(ctx).await {
+        Ok(x) => x,
+        Err(e) => {
+            ev.errors.push(e);
+            (u64::MAX, None)
+        }
     };
+    if let Some(p) = &original_profile {
+        ev.bulk_retry_after_secs = p.bulk.retry_after_secs;
+    }
     let mut next_id = 0u64;
-    if let Err(e) = downstream::prepare(ctx).await {
-        ev.errors.push(e);
+    if ev.errors.is_empty() {
+        if let Err(e) = downstream::prepare(ctx).await {
+            ev.errors.push(e);
+        }
     }
     for (i, step) in scenario.steps.iter().enumerate() {
         if !ev.errors.is_empty() {
             break;
         }
+        on_step(i, scenario.steps.len(), step_name(step));
         if let Err(e) = run_step(i, step, ctx, &mut ev, &mut next_id).await {
             ev.errors
                 .push(format!("step {} ({}): {e}", i + 1, step_name(step)));
@@ -66,21 +88,34 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResu
             }
         }
     }
-    if scenario
-        .steps
-        .iter()
-        .any(|s| matches!(s, Step::MoveSmartEndpoints { .. }))
-    {
+    if let Some(original) = original_profile.as_ref().filter(|_| {
+        scenario
+            .steps
+            .iter()
+            .any(|s| matches!(s, Step::MoveSmartEndpoints { .. }))
+    }) {
         // Faults were cleared by the move; the profile's own come back with it.
-        ctx.state.set_profile((*original_profile).clone());
+        if let Err(e) = ctx.sim.set_profile(original).await {
+            ev.errors.push(format!("restoring the profile: {e}"));
+        }
     }
-    settle::delayed_acks(scenario, ctx, first_seq).await;
-    ev.journal = journal.entries(first_seq, 100_000, |_| true);
-    match downstream::gather(ctx, first_seq) {
-        Ok(sync) => ev.sync = sync,
-        Err(e) => ev.errors.push(e),
+    if original_profile.is_some() {
+        settle::delayed_acks(scenario, ctx, first_seq).await;
+        match ctx.sim.entries(first_seq).await {
+            Ok(entries) => {
+                ev.journal = entries.iter().take(100_000).cloned().collect();
+                match downstream::gather(ctx, first_seq, entries).await {
+                    Ok(sync) => ev.sync = sync,
+                    Err(e) => ev.errors.push(e),
+                }
+            }
+            Err(e) => ev.errors.push(e),
+        }
     }
-    let profile = ctx.state.profile().name.clone();
+    let profile = original_profile
+        .as_ref()
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
     let mut result = ScenarioResult::new(&scenario.id, &scenario.title, profile);
     for id in &scenario.checks {
         result.checks.push(checks::evaluate(checks::def(id), &ev));
@@ -88,6 +123,11 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResu
     let shown = &ev.journal[..ev.journal.len().min(5000)];
     result.timeline = timeline(shown, &result);
     result
+}
+
+/// Where the scenario's journal starts, and the profile it starts on.
+async fn start(ctx: &RunContext) -> Result<(u64, Option<std::sync::Arc<Profile>>), String> {
+    Ok((ctx.sim.next_seq().await?, Some(ctx.sim.profile().await?)))
 }
 
 fn step_name(step: &Step) -> &'static str {
@@ -122,7 +162,7 @@ async fn run_step(
             let target = EmitTarget {
                 addr: mllp.listen,
                 ack_timeout: mllp.ack_timeout,
-                journal: ctx.state.journal.clone(),
+                sim: ctx.sim.clone(),
                 seed: ctx.seed,
             };
             let exchanges = emit::emit(&target, i, message, *count, *variant, next_id).await;
@@ -140,13 +180,13 @@ async fn run_step(
                 .hooks
                 .get(name)
                 .ok_or_else(|| format!("the SUT manifest has no hook `{name}`"))?;
-            let sim = Some(ctx.state.urls.http_base.as_str());
-            hooks::call_for(name, hook, &ctx.manifest.base_dir, sim)
+            let sim = ctx.sim.http_base();
+            hooks::call_for(name, hook, &ctx.manifest.base_dir, Some(&sim))
                 .await
                 .map(|_| ())
         }
         Step::Fault { rule } => {
-            ctx.state.faults.add(rule.clone());
+            ctx.sim.add_fault(rule).await?;
             ev.faults.push(rule.clone());
             Ok(())
         }
@@ -158,26 +198,21 @@ async fn run_step(
             let sender = ctx.manifest.mllp_sender.as_ref().ok_or(
                 "this step makes the simulator's MLLP listener misbehave towards the SUT, but the SUT manifest has no [mllp-sender]",
             )?;
-            ctx.state
-                .faults
-                .add(fault.rule(message, *times, sender.ack_timeout));
-            Ok(())
+            ctx.sim
+                .add_fault(&fault.rule(message, *times, sender.ack_timeout))
+                .await
         }
         Step::MoveSmartEndpoints { prefix } => {
-            let mut p = (*ctx.state.profile()).clone();
+            let mut p = (*ctx.sim.profile().await?).clone();
             let prefix = prefix.trim_end_matches('/');
             p.smart.authorize_path = format!("{prefix}/authorize");
             p.smart.token_path = format!("{prefix}/token");
             // Keep the faults the scenario set so far (set_profile resets them).
-            let faults = ctx.state.faults.rules();
-            ctx.state.set_profile(p);
-            ctx.state.faults.replace(faults);
-            Ok(())
+            let faults = ctx.sim.faults().await?;
+            ctx.sim.set_profile(&p).await?;
+            ctx.sim.replace_faults(faults).await
         }
-        Step::ClearFaults => {
-            ctx.state.faults.replace(Vec::new());
-            Ok(())
-        }
+        Step::ClearFaults => ctx.sim.replace_faults(Vec::new()).await,
         Step::Consent {
             state,
             patients,
@@ -190,18 +225,16 @@ async fn run_step(
         } => {
             let s =
                 Surface::parse(surface).ok_or_else(|| format!("unknown surface `{surface}`"))?;
-            let since = ctx.state.journal.stats().next_seq;
+            let since = ctx.sim.next_seq().await?;
             let hit = ctx
-                .state
-                .journal
-                .wait_for(since, *timeout, |e| {
-                    e.surface == s
-                        && route_contains.as_deref().is_none_or(|r| {
-                            e.http()
-                                .is_some_and(|h| h.route.contains(r) || h.path.contains(r))
-                        })
+                .sim
+                .wait_for(since, s, *timeout, |e| {
+                    route_contains.as_deref().is_none_or(|r| {
+                        e.http()
+                            .is_some_and(|h| h.route.contains(r) || h.path.contains(r))
+                    })
                 })
-                .await;
+                .await?;
             hit.map(|_| ())
                 .ok_or_else(|| format!("no `{surface}` exchange within {}", fmt_duration(*timeout)))
         }
@@ -220,22 +253,7 @@ async fn set_consent(
     } else {
         serde_json::json!({ "state": state, "patients": patients })
     };
-    let url = ctx.state.urls.http("/_ngsim/consent");
-    let resp = reqwest::Client::new()
-        .put(&url)
-        .json(&body)
-        .send()
-        .await
-        .map_err(|e| format!("PUT {url}: {e}"))?;
-    if resp.status().is_success() {
-        Ok(())
-    } else {
-        let status = resp.status();
-        Err(format!(
-            "PUT {url} answered {status}: {}",
-            resp.text().await.unwrap_or_default()
-        ))
-    }
+    ctx.sim.consent(&body).await
 }
 
 fn fmt_duration(d: Duration) -> String {

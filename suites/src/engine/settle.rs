@@ -32,12 +32,10 @@ pub(super) async fn delayed_acks(scenario: &Scenario, ctx: &RunContext, since: u
     // first `ack-timeout` entry, up to the delay plus a margin.
     let limit = sender.ack_timeout * 2 + Duration::from_secs(1);
     let _ = ctx
-        .state
-        .journal
-        .wait_for(since, limit, |e| {
-            e.surface == Surface::MllpIn
-                && e.mllp()
-                    .is_some_and(|m| m.fault.as_deref() == Some(ListenerFault::AckTimeout.name()))
+        .sim
+        .wait_for(since, Surface::MllpIn, limit, |e| {
+            e.mllp()
+                .is_some_and(|m| m.fault.as_deref() == Some(ListenerFault::AckTimeout.name()))
         })
         .await;
 }

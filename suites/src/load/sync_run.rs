@@ -64,23 +64,23 @@ pub async fn run(
         .await
         .map_err(|e| infra(format!("cannot start the simulator: {e}")))?;
     let ctx = RunContext {
-        state: sim.state().clone(),
+        sim: sim.state().clone().into(),
         manifest: manifest.clone(),
         seed,
     };
     downstream::prepare(&ctx).await.map_err(invalid)?;
-    let changes = simulator::mllp::script::clinic_day(&ctx.state, clinic_day);
-    let first_seq = ctx.state.journal.stats().next_seq;
+    let changes = simulator::mllp::script::clinic_day(sim.state(), clinic_day);
+    let first_seq = sim.state().journal.stats().next_seq;
     let started = Instant::now();
     let called = hooks::call_for(
         hook_name,
         hook,
         &manifest.base_dir,
-        Some(ctx.state.urls.http_base.as_str()),
+        Some(sim.state().urls.http_base.as_str()),
     )
     .await;
     let hook_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let entries = ctx.state.journal.entries(first_seq, usize::MAX, |_| true);
+    let entries = sim.state().journal.entries(first_seq, usize::MAX, |_| true);
     sim.shutdown().await;
     called.map_err(infra)?;
     let ids: Vec<&str> = clients.iter().map(String::as_str).collect();

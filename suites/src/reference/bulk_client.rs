@@ -119,6 +119,11 @@ impl Ctx<'_> {
                 StatusCode::ACCEPTED if has(self.cfg, ClientDefect::BulkIgnoreRetryAfter) => {
                     self.cfg.backoff
                 }
+                StatusCode::TOO_MANY_REQUESTS
+                    if has(self.cfg, ClientDefect::BulkIgnore429RetryAfter) =>
+                {
+                    self.cfg.backoff
+                }
                 StatusCode::ACCEPTED | StatusCode::TOO_MANY_REQUESTS => {
                     retry_after(&r).unwrap_or(self.cfg.backoff)
                 }

@@ -26,6 +26,9 @@ pub enum ClientDefect {
     /// Bulk status is polled on a short fixed period, not per `Retry-After`
     /// (`bulk-client.retry-after-honoured`).
     BulkIgnoreRetryAfter,
+    /// A 429 on a status poll is retried after the client's own short backoff,
+    /// not its `Retry-After` (`bulk-client.retry-after-honoured`).
+    BulkIgnore429RetryAfter,
     /// A 503 on a status poll is taken for a dead job: cancel and start over
     /// (`bulk-client.transient-retried`).
     BulkRestartOnTransient,
@@ -41,8 +44,13 @@ pub enum ClientDefect {
     NoState,
     /// A backend assertion is sent twice (`smart-client.assertion-jti-exp`).
     ReusedJti,
+    /// A backend assertion's `exp` is ten minutes ahead (`smart-client.assertion-jti-exp`).
+    LongAssertionExp,
     /// After a 401 the app refreshes again and again (`smart-client.refresh-no-loop`).
     RefreshLoop,
+    /// After a 401 the app never refreshes: it retries with the expired token
+    /// (`smart-client.refresh-no-loop`).
+    NoRefresh,
     /// The access token also goes in the query string (`smart-client.no-token-in-url`).
     TokenInUrl,
     /// The app uses NextGen's usual OAuth paths instead of discovering them
@@ -52,7 +60,7 @@ pub enum ClientDefect {
 
 impl ClientDefect {
     /// Every client defect.
-    pub const ALL: [ClientDefect; 18] = [
+    pub const ALL: [ClientDefect; 21] = [
         ClientDefect::ResendNewId,
         ClientDefect::ResendOnReject,
         ClientDefect::Reorder,
@@ -61,6 +69,7 @@ impl ClientDefect {
         ClientDefect::NoBackoff5xx,
         ClientDefect::FirstPageOnly,
         ClientDefect::BulkIgnoreRetryAfter,
+        ClientDefect::BulkIgnore429RetryAfter,
         ClientDefect::BulkRestartOnTransient,
         ClientDefect::BulkRetryFatal,
         ClientDefect::BulkNoDownloadToken,
@@ -68,7 +77,9 @@ impl ClientDefect {
         ClientDefect::PkcePlain,
         ClientDefect::NoState,
         ClientDefect::ReusedJti,
+        ClientDefect::LongAssertionExp,
         ClientDefect::RefreshLoop,
+        ClientDefect::NoRefresh,
         ClientDefect::TokenInUrl,
         ClientDefect::HardCodedEndpoints,
     ];
@@ -84,6 +95,7 @@ impl ClientDefect {
             ClientDefect::NoBackoff5xx => "no-backoff-5xx",
             ClientDefect::FirstPageOnly => "first-page-only",
             ClientDefect::BulkIgnoreRetryAfter => "bulk-ignore-retry-after",
+            ClientDefect::BulkIgnore429RetryAfter => "bulk-ignore-429-retry-after",
             ClientDefect::BulkRestartOnTransient => "bulk-restart-on-transient",
             ClientDefect::BulkRetryFatal => "bulk-retry-fatal",
             ClientDefect::BulkNoDownloadToken => "bulk-no-download-token",
@@ -91,7 +103,9 @@ impl ClientDefect {
             ClientDefect::PkcePlain => "pkce-plain",
             ClientDefect::NoState => "no-state",
             ClientDefect::ReusedJti => "reused-jti",
+            ClientDefect::LongAssertionExp => "long-assertion-exp",
             ClientDefect::RefreshLoop => "refresh-loop",
+            ClientDefect::NoRefresh => "no-refresh",
             ClientDefect::TokenInUrl => "token-in-url",
             ClientDefect::HardCodedEndpoints => "hard-coded-endpoints",
         }
@@ -107,14 +121,18 @@ impl ClientDefect {
             ClientDefect::IgnoreRetryAfter => "resilience.retry-after-honoured",
             ClientDefect::NoBackoff5xx => "resilience.backoff-5xx",
             ClientDefect::FirstPageOnly => "resilience.paging-to-end",
-            ClientDefect::BulkIgnoreRetryAfter => "bulk-client.retry-after-honoured",
+            ClientDefect::BulkIgnoreRetryAfter | ClientDefect::BulkIgnore429RetryAfter => {
+                "bulk-client.retry-after-honoured"
+            }
             ClientDefect::BulkRestartOnTransient => "bulk-client.transient-retried",
             ClientDefect::BulkRetryFatal => "bulk-client.fatal-not-retried",
             ClientDefect::BulkNoDownloadToken => "bulk-client.token-on-downloads",
             ClientDefect::BulkNoCancel => "bulk-client.cancels-abandoned",
             ClientDefect::PkcePlain | ClientDefect::NoState => "smart-client.pkce-s256-and-state",
-            ClientDefect::ReusedJti => "smart-client.assertion-jti-exp",
-            ClientDefect::RefreshLoop => "smart-client.refresh-no-loop",
+            ClientDefect::ReusedJti | ClientDefect::LongAssertionExp => {
+                "smart-client.assertion-jti-exp"
+            }
+            ClientDefect::RefreshLoop | ClientDefect::NoRefresh => "smart-client.refresh-no-loop",
             ClientDefect::TokenInUrl => "smart-client.no-token-in-url",
             ClientDefect::HardCodedEndpoints => "smart-client.endpoints-discovered",
         }
@@ -131,6 +149,7 @@ impl ClientDefect {
             | ClientDefect::NoBackoff5xx
             | ClientDefect::FirstPageOnly => "resilience",
             ClientDefect::BulkIgnoreRetryAfter
+            | ClientDefect::BulkIgnore429RetryAfter
             | ClientDefect::BulkRestartOnTransient
             | ClientDefect::BulkRetryFatal
             | ClientDefect::BulkNoDownloadToken
@@ -138,7 +157,9 @@ impl ClientDefect {
             ClientDefect::PkcePlain
             | ClientDefect::NoState
             | ClientDefect::ReusedJti
+            | ClientDefect::LongAssertionExp
             | ClientDefect::RefreshLoop
+            | ClientDefect::NoRefresh
             | ClientDefect::TokenInUrl => "smart-client",
             ClientDefect::HardCodedEndpoints => "smart-discovery",
         }

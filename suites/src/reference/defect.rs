@@ -37,6 +37,9 @@ pub enum Defect {
     IgnoreRevocation,
     /// Searches ask for `_security:not=42CFRPart2` to get around withholding (`part2.no-circumvention`).
     SecurityNot,
+    /// Part 2 records withheld from its own client are fetched again through
+    /// another registration, the demo patient app (`part2.no-circumvention`).
+    OtherClient,
     /// The token request asks for `system/*.read` (`scopes.least-privilege`).
     WildcardScope,
     /// MedicationRequest is searched without a scope for it (`scopes.within-grant`).
@@ -57,7 +60,7 @@ pub enum Defect {
 
 impl Defect {
     /// Every defect.
-    pub const ALL: [Defect; 23] = [
+    pub const ALL: [Defect; 24] = [
         Defect::WrongMsa2,
         Defect::NoMshSwap,
         Defect::WrongMsh9,
@@ -73,6 +76,7 @@ impl Defect {
         Defect::DropNotice,
         Defect::IgnoreRevocation,
         Defect::SecurityNot,
+        Defect::OtherClient,
         Defect::WildcardScope,
         Defect::ReadBeyondGrant,
         Defect::RetryStormOn403,
@@ -110,6 +114,7 @@ impl Defect {
             Defect::DropNotice => "drop-notice",
             Defect::IgnoreRevocation => "ignore-revocation",
             Defect::SecurityNot => "security-not",
+            Defect::OtherClient => "other-client",
             Defect::WildcardScope => "wildcard-scope",
             Defect::ReadBeyondGrant => "read-beyond-grant",
             Defect::RetryStormOn403 => "retry-storm-on-403",
@@ -138,7 +143,7 @@ impl Defect {
             Defect::LeakPart2 => "part2.no-leak-to-unconsented",
             Defect::DropNotice => "part2.notice-and-consent",
             Defect::IgnoreRevocation => "part2.revocation-honoured",
-            Defect::SecurityNot => "part2.no-circumvention",
+            Defect::SecurityNot | Defect::OtherClient => "part2.no-circumvention",
             Defect::WildcardScope => "scopes.least-privilege",
             Defect::ReadBeyondGrant => "scopes.within-grant",
             Defect::RetryStormOn403 => "scopes.no-retry-storm-on-403",

@@ -5,6 +5,7 @@
 //! `suites/tests/reference_client_defects.rs`).
 
 mod bulk_client;
+mod circumvent;
 mod client;
 mod client_defect;
 mod defect;

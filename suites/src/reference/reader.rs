@@ -54,10 +54,15 @@ async fn token_url(http: &reqwest::Client, cfg: &ReaderConfig) -> Result<String,
 
 /// A client assertion for `token_url`: a fresh `jti`, `exp` four minutes ahead.
 fn assertion(cfg: &ReaderConfig, token_url: &str) -> String {
+    assertion_expiring(cfg, token_url, 240)
+}
+
+/// A client assertion whose `exp` is `ahead_secs` from now.
+fn assertion_expiring(cfg: &ReaderConfig, token_url: &str, ahead_secs: u64) -> String {
     let now = simulator::auth::unix_now();
     let claims = serde_json::json!({
         "iss": cfg.client_id, "sub": cfg.client_id, "aud": token_url,
-        "exp": now + 240, "iat": now, "jti": simulator::auth::random_token(),
+        "exp": now + ahead_secs, "iat": now, "jti": simulator::auth::random_token(),
     });
     cfg.key.sign_assertion(&claims)
 }
@@ -106,6 +111,17 @@ pub(super) async fn token_reusing_assertion(
     let first = exchange(http, &url, &a).await?;
     let _refused = exchange(http, &url, &a).await;
     Ok(first)
+}
+
+/// A token request whose assertion expires ten minutes ahead (the
+/// `long-assertion-exp` defect; the server refuses it), then a good one.
+pub(super) async fn token_after_long_exp(
+    http: &reqwest::Client,
+    cfg: &ReaderConfig,
+) -> Result<String, String> {
+    let url = token_url(http, cfg).await?;
+    let _refused = exchange(http, &url, &assertion_expiring(cfg, &url, 600)).await;
+    exchange(http, &url, &assertion(cfg, &url)).await
 }
 
 /// GET `url`, retrying 429 and 5xx; the parsed body of the first success.

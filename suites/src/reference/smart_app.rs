@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use sha2::Digest;
 
 use super::ClientDefect;
-use super::reader::{ReaderConfig, token, token_reusing_assertion};
+use super::reader::{ReaderConfig, token, token_after_long_exp, token_reusing_assertion};
 
 /// The public demo client every simulator registers.
 const APP_CLIENT: &str = "demo-public";
@@ -137,23 +137,15 @@ impl App<'_> {
     }
 }
 
-/// Launch, read the patient, outlive the token, and read again. A launch
-/// that fails is reported in the answer (the app handled it), not as an error.
-pub async fn launch(cfg: &ReaderConfig) -> Result<Value, String> {
-    Ok(launch_once(cfg)
-        .await
-        .unwrap_or_else(|e| json!({"outcome": format!("launch failed: {e}")})))
-}
-
-async fn launch_once(cfg: &ReaderConfig) -> Result<Value, String> {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(err)?;
+/// The authorize and token endpoints, from `.well-known/smart-configuration`.
+pub(super) async fn discover(
+    http: &reqwest::Client,
+    fhir_base: &str,
+) -> Result<(String, String), String> {
     let conf: Value = http
         .get(format!(
             "{}/.well-known/smart-configuration",
-            cfg.fhir_base.trim_end_matches('/')
+            fhir_base.trim_end_matches('/')
         ))
         .send()
         .await
@@ -167,6 +159,32 @@ async fn launch_once(cfg: &ReaderConfig) -> Result<Value, String> {
             .map(str::to_owned)
             .ok_or_else(|| format!("no {k} in the SMART configuration"))
     };
+    Ok((
+        endpoint("authorization_endpoint")?,
+        endpoint("token_endpoint")?,
+    ))
+}
+
+/// A fresh PKCE verifier and its S256 challenge.
+pub(super) fn pkce() -> (String, String) {
+    let verifier = format!("{}-verifier", simulator::auth::random_token());
+    let challenge = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+/// Launch, read the patient, outlive the token, and read again. A launch
+/// that fails is reported in the answer (the app handled it), not as an error.
+pub async fn launch(cfg: &ReaderConfig) -> Result<Value, String> {
+    Ok(launch_once(cfg)
+        .await
+        .unwrap_or_else(|e| json!({"outcome": format!("launch failed: {e}")})))
+}
+
+async fn launch_once(cfg: &ReaderConfig) -> Result<Value, String> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(err)?;
     let (authorize_url, token_url) = if has(cfg, ClientDefect::HardCodedEndpoints) {
         // The defect: NextGen's usual paths on the FHIR server's origin.
         let base = url::Url::parse(&cfg.fhir_base).map_err(err)?;
@@ -176,18 +194,14 @@ async fn launch_once(cfg: &ReaderConfig) -> Result<Value, String> {
             format!("{origin}/nge/prod/patient-oauth/token"),
         )
     } else {
-        (
-            endpoint("authorization_endpoint")?,
-            endpoint("token_endpoint")?,
-        )
+        discover(&http, &cfg.fhir_base).await?
     };
     let app = App {
         http,
         cfg,
         token_url,
     };
-    let verifier = format!("{}-verifier", simulator::auth::random_token());
-    let challenge = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let (verifier, challenge) = pkce();
     let state = simulator::auth::random_token();
     let state = (!has(cfg, ClientDefect::NoState)).then_some(state.as_str());
     if has(cfg, ClientDefect::PkcePlain) {
@@ -226,7 +240,10 @@ async fn launch_once(cfg: &ReaderConfig) -> Result<Value, String> {
     // Come back after the token has expired (a scenario made it short).
     tokio::time::sleep(Duration::from_secs(expires_in) + Duration::from_millis(200)).await;
     let mut second = app.read_patient(&access, &patient).await?;
-    if second == 401 && !refresh.is_empty() {
+    if second == 401 && has(cfg, ClientDefect::NoRefresh) {
+        // The defect: the expired token again, as if the 401 were a hiccup.
+        second = app.read_patient(&access, &patient).await?;
+    } else if second == 401 && !refresh.is_empty() {
         let rounds = if has(cfg, ClientDefect::RefreshLoop) {
             LOOP_REFRESHES
         } else {
@@ -250,6 +267,9 @@ pub async fn backend(cfg: &ReaderConfig) -> Result<Value, String> {
     let http = reqwest::Client::new();
     if has(cfg, ClientDefect::ReusedJti) {
         token_reusing_assertion(&http, cfg).await?;
+    } else if has(cfg, ClientDefect::LongAssertionExp) {
+        token_after_long_exp(&http, cfg).await?;
+        token(&http, cfg).await?;
     } else {
         token(&http, cfg).await?;
         token(&http, cfg).await?;

@@ -79,6 +79,14 @@ pub struct ReferenceSync {
     stop: CancellationToken,
 }
 
+impl ReferenceSync {
+    /// Its backend key: another part of the same integration (its FHIR reader)
+    /// can authenticate as the same registered client.
+    pub fn key(&self) -> &ClientKey {
+        &self.shared.key
+    }
+}
+
 impl Drop for ReferenceSync {
     fn drop(&mut self) {
         self.stop.cancel();
@@ -438,6 +446,13 @@ async fn sync(s: &Shared, base: &str) -> Result<(), String> {
                     &token,
                 )
                 .await;
+        }
+        if s.has(Defect::OtherClient) {
+            // The defect: what its own client may not see, fetched as the
+            // demo patient app (whose launch names the patient).
+            if let Err(e) = super::circumvent::search_as_patient_app(f, pid).await {
+                s.problem(format!("other client: {e}"));
+            }
         }
         if s.has(Defect::ReadBeyondGrant) {
             let _ = s
