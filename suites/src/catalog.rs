@@ -100,8 +100,8 @@ checks! {
         "After a 429 the next request waits at least the Retry-After";
     "resilience.backoff-5xx", "resilience", Should, "RFC 9110 §15.6 (5xx); NextGen API rate-limit guidance",
         "After a 5xx the client pauses before retrying (no retry flood)";
-    "resilience.paging-to-end", "resilience", Shall, "FHIR R4 §3.1.1.3 (Bundle.link next); FHIR R4 search paging",
-        "Search results are read to the end by following Bundle.link[next]";
+    "resilience.paging-to-end", "resilience", Shall, "FHIR R4 §3.1.1.3 (Bundle.link next); FHIR R4 search paging; NextGen Enterprise API list envelope (nextPageLink)",
+        "Search results and Enterprise lists are read to the end by following Bundle.link[next] and nextPageLink";
     // bulk-client (profiles/scenarios/bulk-client.toml).
     "bulk-client.retry-after-honoured", "bulk-client", Shall, "FHIR Bulk Data IG STU2 §Bulk Data Status Request (Retry-After); RFC 9110 §10.2.3",
         "Status polls wait at least the Retry-After of the previous answer";

@@ -116,14 +116,16 @@ impl ListQuery {
 }
 
 /// Apply `$filter`, `$orderby`, `$skip` and paging, and wrap the page.
-/// `type_name` names the item type in unknown-property errors.
+/// `type_name` names the item type in unknown-property errors. Returns the
+/// envelope and the number of items the whole list holds after `$filter`
+/// (what a client reading every `nextPageLink` gets), for the journal.
 pub fn page(
     mut items: Vec<Value>,
     q: &ListQuery,
     profile: &Profile,
     uri: &Uri,
     type_name: &str,
-) -> Result<Value, ApiError> {
+) -> Result<(Value, usize), ApiError> {
     let unknown = |p: String| {
         ApiError::bad_request(format!(
             "Could not find a property named '{p}' on type '{type_name}'."
@@ -166,11 +168,12 @@ pub fn page(
     let more = end < total && wanted > take;
     let next = more.then(|| next_link(q, profile, uri, end, q.top.map(|t| t - take)));
     let page: Vec<Value> = items.drain(start..end).collect();
-    Ok(json!({
+    let body = json!({
         "items": page,
         "nextPageLink": next,
         "count": if q.count { Some(total) } else { None },
-    }))
+    });
+    Ok((body, total))
 }
 
 fn next_link(

@@ -17,7 +17,7 @@ fn page(
     type_name: &str,
 ) -> Result<Json<Value>, ApiError> {
     let q = ListQuery::from_uri(uri)?;
-    envelope::page(items, &q, &a.profile, uri, type_name).map(Json)
+    envelope::page(items, &q, &a.profile, uri, type_name).map(|(body, _)| Json(body))
 }
 
 fn authed(ctx: Ctx) -> Authed {

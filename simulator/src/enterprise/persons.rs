@@ -34,7 +34,8 @@ pub(super) fn person_index(ctx: &Ctx, pid: &str) -> Result<PatientIndex, ApiErro
         .ok_or(ApiError::NotFound(None))
 }
 
-/// Page a list and note the returned ids in the journal.
+/// Page a list and note the returned ids and the list's total in the journal
+/// (the runner's `resilience.paging-to-end` compares the two across pages).
 pub(super) fn page_list(
     ctx: &Ctx,
     uri: &Uri,
@@ -42,8 +43,9 @@ pub(super) fn page_list(
     items: Vec<Value>,
     type_name: &str,
 ) -> Result<Json<Value>, ApiError> {
-    let page = envelope::page(items, q, &ctx.profile, uri, type_name)?;
+    let (page, total) = envelope::page(items, q, &ctx.profile, uri, type_name)?;
     note_ids(ctx, page.get("items"));
+    ctx.slot.note("total", total.to_string());
     Ok(Json(page))
 }
 

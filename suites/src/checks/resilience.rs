@@ -1,6 +1,7 @@
 //! resilience: how the SUT reads FHIR when the server pushes back (429 with
-//! `Retry-After`, 5xx) and when results come in pages. Judged from the FHIR
-//! journal: each request's arrival is its entry's time minus its latency.
+//! `Retry-After`, 5xx) and when results come in pages (FHIR `Bundle.link` and
+//! the Enterprise API's `nextPageLink`). Judged from the journal: each
+//! request's arrival is its entry's time minus its latency.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -15,6 +16,11 @@ use crate::engine::Evidence;
 pub const BACKOFF_FLOOR: Duration = Duration::from_millis(100);
 
 pub(super) fn judge(id: &str, ev: &Evidence) -> Verdict {
+    if id == "resilience.paging-to-end" {
+        let mut paged = requests(ev, Surface::Fhir);
+        paged.extend(requests(ev, Surface::Enterprise));
+        return paging(&paged);
+    }
     let all = requests(ev, Surface::Fhir);
     if all.is_empty() {
         return Verdict::Skip("the SUT made no FHIR request".into());
@@ -22,7 +28,6 @@ pub(super) fn judge(id: &str, ev: &Evidence) -> Verdict {
     match id {
         "resilience.retry-after-honoured" => retry_after(ev, &all),
         "resilience.backoff-5xx" => backoff_5xx(&all),
-        "resilience.paging-to-end" => paging(&all),
         _ => Verdict::Skip(format!("no implementation for `{id}`")),
     }
 }
@@ -86,8 +91,9 @@ fn backoff_5xx(all: &[Req<'_>]) -> Verdict {
     passed_unless_nothing_judged(judged, "no 5xx was answered")
 }
 
-/// Every search read to its end: the distinct ids returned by a search route
-/// add up to the total it reported.
+/// Every paged read to its end: the distinct ids returned by a FHIR search
+/// route or an Enterprise list route add up to the total it reported (the
+/// journal's `total` note).
 fn paging(all: &[Req<'_>]) -> Verdict {
     let mut by_route: BTreeMap<&str, (usize, BTreeSet<&str>, Vec<u64>)> = BTreeMap::new();
     for r in all
@@ -108,13 +114,13 @@ fn paging(all: &[Req<'_>]) -> Verdict {
         slot.2.push(r.seq);
     }
     if by_route.is_empty() {
-        return Verdict::Skip("the SUT made no FHIR search".into());
+        return Verdict::Skip("the SUT made no FHIR search and read no Enterprise list".into());
     }
     for (route, (total, ids, seqs)) in by_route {
         if ids.len() < total {
             return Verdict::Fail {
                 message: format!(
-                    "a search of {route} reported {total} results, and only {} were read (Bundle.link[next] not followed to the end)",
+                    "a search of {route} reported {total} results, and only {} were read (Bundle.link[next] or nextPageLink not followed to the end)",
                     ids.len()
                 ),
                 seqs,

@@ -56,11 +56,14 @@ pub enum Defect {
     UndeclaredReadRoute,
     /// `GET /appointments` without `$filter` (`prebeta.odata-filter`).
     NoOdataFilter,
+    /// Enterprise lists are read one page only, `nextPageLink` ignored
+    /// (`resilience.paging-to-end`).
+    EnterpriseFirstPageOnly,
 }
 
 impl Defect {
     /// Every defect.
-    pub const ALL: [Defect; 24] = [
+    pub const ALL: [Defect; 25] = [
         Defect::WrongMsa2,
         Defect::NoMshSwap,
         Defect::WrongMsh9,
@@ -85,15 +88,17 @@ impl Defect {
         Defect::NoSessionHeader,
         Defect::UndeclaredReadRoute,
         Defect::NoOdataFilter,
+        Defect::EnterpriseFirstPageOnly,
     ];
 
     /// Whether this defect breaks the sync behaviour (`reference::sync`),
     /// judged by the part2, scopes and prebeta families.
     pub fn is_sync(self) -> bool {
-        matches!(
-            self.caught_by().split_once('.').map(|(family, _)| family),
-            Some("part2" | "scopes" | "prebeta")
-        )
+        self == Defect::EnterpriseFirstPageOnly
+            || matches!(
+                self.caught_by().split_once('.').map(|(family, _)| family),
+                Some("part2" | "scopes" | "prebeta")
+            )
     }
 
     /// The kebab-case name used by `--defect`.
@@ -123,6 +128,7 @@ impl Defect {
             Defect::NoSessionHeader => "no-session-header",
             Defect::UndeclaredReadRoute => "undeclared-read-route",
             Defect::NoOdataFilter => "no-odata-filter",
+            Defect::EnterpriseFirstPageOnly => "enterprise-first-page-only",
         }
     }
 
@@ -152,6 +158,7 @@ impl Defect {
             Defect::NoSessionHeader => "prebeta.session-header",
             Defect::UndeclaredReadRoute => "prebeta.routes-declared",
             Defect::NoOdataFilter => "prebeta.odata-filter",
+            Defect::EnterpriseFirstPageOnly => "resilience.paging-to-end",
         }
     }
 }

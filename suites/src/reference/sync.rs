@@ -46,6 +46,9 @@ pub const NOTICE: &str = "42 CFR part 2 prohibits unauthorized use or disclosure
 const STORM: usize = 10;
 /// Pages followed per search.
 const MAX_PAGES: usize = 10;
+/// Pages of one Enterprise list read at most (25 items each on NextGen
+/// Enterprise: the filtered appointments of the test practice take about 20).
+const MAX_LIST_PAGES: usize = 100;
 
 /// What the sync needs to know about its site.
 #[derive(Debug, Clone)]
@@ -388,6 +391,42 @@ impl Shared {
             Err(e) => self.problem(format!("{method} {url}: {e}")),
         }
     }
+    /// GET an Enterprise list and every further page through `nextPageLink`.
+    /// NextGen leaks its internal host in that link, so only the part from
+    /// the route's path on is kept and put after the site's own API base.
+    async fn list(&self, api: &str, url: String, token: &str, session: Option<&str>) {
+        let route = url[api.len()..].split('?').next().unwrap_or("").to_owned();
+        let mut next = Some(url);
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            pages += 1;
+            let mut req = self.http.get(&url).bearer_auth(token);
+            if let (Some(s), false) = (session, self.has(Defect::NoSessionHeader)) {
+                req = req.header("x-ng-sessionid", s);
+            }
+            let body = match req.send().await {
+                Ok(r) if r.status().is_success() => r.json::<Value>().await.ok(),
+                Ok(r) => {
+                    self.problem(format!("GET {url} answered {}", r.status()));
+                    None
+                }
+                Err(e) => {
+                    self.problem(format!("GET {url}: {e}"));
+                    None
+                }
+            };
+            if self.has(Defect::EnterpriseFirstPageOnly) || pages >= MAX_LIST_PAGES {
+                return;
+            }
+            next = body
+                .as_ref()
+                .and_then(|b| b["nextPageLink"].as_str())
+                .and_then(|link| {
+                    link.find(route.as_str())
+                        .map(|i| format!("{api}{}", &link[i..]))
+                });
+        }
+    }
 }
 
 fn is_part2(r: &Value) -> bool {
@@ -464,23 +503,20 @@ async fn sync(s: &Shared, base: &str) -> Result<(), String> {
     let (gsa, session) = s.gsa_session(&site).await?;
     let session = session.as_deref();
     let api = &site.api;
-    let get = reqwest::Method::GET;
     for pid in &s.cfg.panel {
-        s.api(
-            get.clone(),
+        s.list(
+            api,
             format!("{api}/persons/{pid}/chart/problems"),
             &gsa,
             session,
-            None,
         )
         .await;
         if s.has(Defect::UndeclaredReadRoute) {
-            s.api(
-                get.clone(),
+            s.list(
+                api,
                 format!("{api}/persons/{pid}/chart/allergies"),
                 &gsa,
                 session,
-                None,
             )
             .await;
         }
@@ -488,9 +524,13 @@ async fn sync(s: &Shared, base: &str) -> Result<(), String> {
     let appointments = if s.has(Defect::NoOdataFilter) {
         format!("{api}/appointments")
     } else {
-        format!("{api}/appointments?$filter=appointmentDate ge datetime'2026-01-01T00:00:00'")
+        // One month: more than a page (25), so nextPageLink must be followed.
+        format!(
+            "{api}/appointments?$filter=appointmentDate ge datetime'2026-06-01T00:00:00' \
+             and appointmentDate lt datetime'2026-07-01T00:00:00'"
+        )
     };
-    s.api(get, appointments, &gsa, session, None).await;
+    s.list(api, appointments, &gsa, session).await;
     if let Some(pid) = s.cfg.panel.first() {
         s.api(
             reqwest::Method::POST,
