@@ -95,10 +95,21 @@ async fn http_and_fhir_deliveries_are_scanned_and_journaled() {
         "/sinks/{name}/fhir/{type}"
     );
 
-    let (status, v) =
-        send(http.get(format!("{}/_ngsim/sinks/billing/received", sim.base_url()))).await;
+    let received = format!("{}/_ngsim/sinks/billing/received", sim.base_url());
+    let (status, v) = send(http.get(&received)).await;
     assert_eq!(status, 200);
     assert_eq!(v["received"][0]["canaries"][0], canary.as_str());
+
+    // A reset forgets the deliveries but keeps the sink where the SUT sends.
+    let (status, _) = send(http.post(format!("{}/_ngsim/reset", sim.base_url()))).await;
+    assert_eq!(status, 200);
+    assert!(sim.state().sinks.deliveries(0).is_empty());
+    let (status, v) = send(http.get(&received)).await;
+    assert_eq!(
+        (status, v["received"].as_array().map(Vec::len)),
+        (200, Some(0))
+    );
+    assert!(sim.state().sinks.get("billing").is_some());
 }
 
 #[tokio::test]

@@ -233,7 +233,10 @@ struct ResetQuery {
 async fn reset(State(state): State<AppState>, Query(q): Query<ResetQuery>) -> Json<Value> {
     // Back to a freshly started simulator: the practice overlay, and every
     // token, code, launch and remembered jti on the SMART and Enterprise sides.
+    // Sinks keep their addresses (a SUT is configured with them) but forget
+    // what they received.
     state.practice.reset();
+    state.sinks.forget_deliveries();
     state.enterprise.reset();
     state.auth.clear();
     state.bulk.clear();

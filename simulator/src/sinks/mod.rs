@@ -210,6 +210,14 @@ impl Sinks {
         out
     }
 
+    /// Forget every delivery received so far; the sinks themselves (and the
+    /// MLLP ports a SUT was configured with) stay. `POST /_ngsim/reset`.
+    pub fn forget_deliveries(&self) {
+        for s in self.sinks.lock().values() {
+            s.received.lock().clear();
+        }
+    }
+
     /// Remove every sink and stop their MLLP listeners.
     pub fn clear(&self) {
         let mut stop = self.stop.lock();
