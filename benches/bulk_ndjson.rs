@@ -11,6 +11,10 @@
 //! bulk_ndjson` skips criterion, runs one Group export of that many patients
 //! in-process (planning pass plus downloading every file), and prints
 //! `VmHWM` from `/proc/self/status` with the bytes and time taken.
+//!
+//! `NGSIM_BULK_BREAKDOWN=1 cargo bench -p benches --bench bulk_ndjson` skips
+//! criterion and prints, per type of the produce bench, its bytes, share and
+//! produce time: which types dominate an export, and which are still slow.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -52,6 +56,44 @@ fn produce_all(p: &Practice, s: &Spec) -> usize {
         });
     }
     bytes
+}
+
+/// `NGSIM_BULK_BREAKDOWN=1`: bytes and time per type of the produce bench's
+/// export (which types dominate, and how fast each one is produced).
+fn breakdown(p: &Practice, s: &Spec) {
+    let mut rows = Vec::new();
+    let mut all = 0;
+    for ty in &s.types {
+        let one = spec(s.patients.len() as u32, &[ty]);
+        let t0 = Instant::now();
+        let mut bytes = 0;
+        let mut runs = 0;
+        while runs < 3 || t0.elapsed() < Duration::from_millis(300) {
+            bytes = produce_all(p, &one);
+            runs += 1;
+        }
+        let secs = t0.elapsed().as_secs_f64() / f64::from(runs);
+        all += bytes;
+        rows.push((ty.clone(), bytes, secs));
+    }
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1));
+    let t0 = Instant::now();
+    for i in p.patient_indices() {
+        black_box(p.chart(i));
+    }
+    println!(
+        "(generating the {} charts once, one thread: {:.2} ms; produce_all of all types: {all} B)",
+        s.patients.len(),
+        t0.elapsed().as_secs_f64() * 1e3
+    );
+    for (ty, bytes, secs) in rows {
+        println!(
+            "{ty:<20} {bytes:>10} B {:>5.1}% {:>8.2} ms {:>7.1} MB/s",
+            bytes as f64 * 100.0 / all as f64,
+            secs * 1e3,
+            bytes as f64 / 1e6 / secs
+        );
+    }
 }
 
 fn vm_hwm_kb() -> u64 {
@@ -174,6 +216,10 @@ fn main() {
         ..PracticeConfig::default()
     });
     let s = Arc::new(spec(200, job::COMPARTMENT_TYPES));
+    if std::env::var_os("NGSIM_BULK_BREAKDOWN").is_some() {
+        breakdown(&practice, &s);
+        return;
+    }
     let per_iter = produce_all(&practice, &s);
     let mut g = c.benchmark_group("bulk_ndjson_produce");
     g.throughput(Throughput::Bytes(per_iter as u64));

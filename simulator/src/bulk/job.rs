@@ -121,7 +121,7 @@ impl Spec {
     /// Whether `ty` resources can skip the JSON tree: no `_elements`, no
     /// `_typeFilter` for it, and a scope alternative without criteria.
     pub fn typed(&self, ty: &str) -> bool {
-        ty == "Observation"
+        super::ndjson::TYPED.contains(&ty)
             && self.elements.is_none()
             && !self.type_filters.contains_key(ty)
             && self
@@ -465,8 +465,12 @@ impl Cutter {
 const ROUND: usize = 16;
 
 /// Map `f` over `range` on the available cores, handing the results to `sink`
-/// in order; stops when `sink` returns `false` (and returns `false`). Only one
-/// round of results is held at a time.
+/// in order; stops when `sink` returns `false` (and returns `false`).
+///
+/// The workers are spawned once per call (not per round): worker `k` maps
+/// rounds `k, k + workers, …` of [`ROUND`] positions and hands each round over
+/// a one-slot channel, so production overlaps `sink` and at most two rounds
+/// per worker are held at a time, whatever the range.
 fn ordered<T: Send>(
     range: std::ops::Range<usize>,
     f: impl Fn(usize) -> T + Sync,
@@ -475,33 +479,46 @@ fn ordered<T: Send>(
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .clamp(1, 8);
-    let mut pos = range.start;
-    while pos < range.end {
-        let end = (pos + ROUND * workers).min(range.end);
-        let results: Vec<Vec<T>> = if workers == 1 || end - pos < 2 {
-            vec![(pos..end).map(&f).collect()]
-        } else {
-            let per = (end - pos).div_ceil(workers);
-            let f = &f;
-            std::thread::scope(|s| {
-                let handles: Vec<_> = (pos..end)
-                    .step_by(per)
-                    .map(|a| s.spawn(move || (a..(a + per).min(end)).map(f).collect::<Vec<T>>()))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                    .collect()
+    if workers == 1 || range.len() <= ROUND {
+        return range.into_iter().all(|pos| sink(pos, f(pos)));
+    }
+    let (start, end) = (range.start, range.end);
+    let f = &f;
+    std::thread::scope(|s| {
+        let rxs: Vec<_> = (0..workers)
+            .map(|k| {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<T>>(1);
+                s.spawn(move || {
+                    let mut from = start + k * ROUND;
+                    while from < end {
+                        let round = (from..(from + ROUND).min(end)).map(f).collect();
+                        if tx.send(round).is_err() {
+                            return; // the sink stopped
+                        }
+                        from += ROUND * workers;
+                    }
+                });
+                rx
             })
-        };
-        for (k, t) in results.into_iter().flatten().enumerate() {
-            if !sink(pos + k, t) {
+            .collect();
+        let mut pos = start;
+        for rx in rxs.iter().cycle() {
+            if pos >= end {
+                break;
+            }
+            // A worker that panicked drops its sender; the scope re-raises it.
+            let Ok(round) = rx.recv() else {
                 return false;
+            };
+            for t in round {
+                if !sink(pos, t) {
+                    return false;
+                }
+                pos += 1;
             }
         }
-        pos = end;
-    }
-    true
+        true
+    })
 }
 
 /// The planning pass: count every kept resource, cut files at `max` resources.
@@ -538,24 +555,19 @@ pub fn plan(
         let withhold = spec.withholds(practice, i);
         for (n, ty) in spec.types.iter().enumerate() {
             if spec.typed(ty) {
-                for o in chart
-                    .observations
-                    .iter()
-                    .filter(|o| spec.in_window(o.last_updated))
-                {
-                    if o.part2.is_some() {
+                super::ndjson::each_record(&chart, ty, |updated, part2| {
+                    if !spec.in_window(updated) {
+                        return;
+                    }
+                    if part2 {
                         if withhold {
                             withheld += 1;
-                            continue;
+                            return;
                         }
                         disclosed += 1;
                     }
                     kept[n] += 1;
-                }
-                kept[n] += render::sdoh_observations(&chart.patient)
-                    .iter()
-                    .filter(|v| spec.keeps(ty, v))
-                    .count();
+                });
                 continue;
             }
             for v in job_resources(practice, &chart, spec, ty) {
@@ -635,23 +647,21 @@ pub fn produce(
             let mut skip = skip;
             // Per patient: its kept lines of the type, and where each ends.
             let lines = |pos: usize| -> (Vec<u8>, Vec<usize>) {
-                let mut bytes = Vec::new();
-                let mut ends = Vec::new();
+                let mut bytes = Vec::with_capacity(16 * 1024);
+                let mut ends = Vec::with_capacity(64);
                 if let Some((i, chart)) = chart_at(practice, spec, pos) {
                     let withhold = spec.withholds(practice, i);
-                    if spec.typed(&f.ty) {
-                        for o in &chart.observations {
-                            if !spec.in_window(o.last_updated) || (withhold && o.part2.is_some()) {
-                                continue;
-                            }
-                            if super::ndjson::write_observation(&mut bytes, o).is_ok() {
-                                bytes.push(b'\n');
-                                ends.push(bytes.len());
-                            }
-                        }
-                    }
-                    let rest = if spec.typed(&f.ty) {
-                        render::sdoh_observations(&chart.patient)
+                    let typed = spec.typed(&f.ty)
+                        && super::ndjson::write_lines(
+                            &mut bytes,
+                            &mut ends,
+                            practice,
+                            &chart,
+                            &f.ty,
+                            |updated, part2| spec.in_window(updated) && !(withhold && part2),
+                        );
+                    let rest = if typed {
+                        Vec::new()
                     } else {
                         job_resources(practice, &chart, spec, &f.ty)
                     };
@@ -759,9 +769,12 @@ mod typed_tests {
     use super::*;
     use crate::practice::PracticeConfig;
 
-    fn spec(n: u32, since: Option<OffsetDateTime>) -> Spec {
+    fn spec(n: u32, since: Option<OffsetDateTime>, consent: bool) -> Spec {
         Spec {
-            types: vec!["Observation".into()],
+            types: super::super::ndjson::TYPED
+                .iter()
+                .map(|t| (*t).to_owned())
+                .collect(),
             directory_types: Vec::new(),
             since,
             until: None,
@@ -771,13 +784,14 @@ mod typed_tests {
             scope_filters: BTreeMap::new(),
             patients: Selection::All(n),
             part2_withhold: true,
-            part2_consent: false,
+            part2_consent: consent,
             now: 0,
         }
     }
 
-    /// The typed fast path produces exactly the bytes of serializing the
-    /// `Value` rendering, Part 2 withholding and `_since` included.
+    /// For every typed type, the typed fast path produces exactly the bytes
+    /// of serializing the `Value` rendering (Part 2 withholding and `_since`
+    /// included), and the planning pass counts exactly those lines.
     #[test]
     fn produce_matches_the_value_rendering() {
         let n = 250;
@@ -786,35 +800,73 @@ mod typed_tests {
             ..PracticeConfig::default()
         });
         let since = OffsetDateTime::now_utc() - time::Duration::days(400);
-        for s in [spec(n, None), spec(n, Some(since))] {
-            assert!(s.typed("Observation"));
-            let mut want = Vec::new();
-            for i in p.patient_indices() {
-                let c = p.chart(i).unwrap();
-                let withhold = s.withholds(&p, i);
-                for v in render::chart_resources(&p, &c, false) {
-                    if v["resourceType"] == "Observation"
-                        && s.keeps("Observation", &v)
-                        && !(withhold && is_part2(&v))
-                    {
-                        serde_json::to_writer(&mut want, &v).unwrap();
-                        want.push(b'\n');
+        for s in [
+            spec(n, None, false),
+            spec(n, Some(since), false),
+            spec(n, None, true),
+        ] {
+            let job = Job {
+                id: String::new(),
+                client_id: String::new(),
+                request: String::new(),
+                transaction_time: String::new(),
+                started: Instant::now(),
+                duration: Duration::ZERO,
+                files_expire: Instant::now(),
+                requires_token: false,
+                file_base: String::new(),
+                spec: Arc::new(s),
+                fails: None,
+                file_errors: Vec::new(),
+                ignored: Vec::new(),
+                phase: Mutex::new(Phase::Planning),
+                progress: AtomicUsize::new(0),
+                cancelled: AtomicBool::new(false),
+            };
+            let s = &job.spec;
+            let plan = plan(&p, &[], &job, usize::MAX).unwrap();
+            for ty in &s.types {
+                assert!(s.typed(ty));
+                let mut want = Vec::new();
+                let mut lines = 0;
+                for i in p.patient_indices() {
+                    let c = p.chart(i).unwrap();
+                    let withhold = s.withholds(&p, i);
+                    for v in render::chart_resources(&p, &c, true) {
+                        if v["resourceType"] == ty.as_str()
+                            && s.keeps(ty, &v)
+                            && !(withhold && is_part2(&v))
+                        {
+                            serde_json::to_writer(&mut want, &v).unwrap();
+                            want.push(b'\n');
+                            lines += 1;
+                        }
                     }
                 }
+                let f = FilePlan {
+                    ty: ty.clone(),
+                    name: String::new(),
+                    start: Start::Patients { pos: 0, skip: 0 },
+                    count: usize::MAX,
+                };
+                let mut got = Vec::new();
+                produce(&p, &[], s, &f, |b| {
+                    got.extend_from_slice(&b);
+                    true
+                });
+                assert!(want.len() > 10_000, "{ty}: {} bytes", want.len());
+                assert!(
+                    got == want,
+                    "typed {ty} NDJSON differs from the Value rendering"
+                );
+                let planned: usize = plan
+                    .files
+                    .iter()
+                    .filter(|f| f.ty == *ty)
+                    .map(|f| f.count)
+                    .sum();
+                assert_eq!(planned, lines, "{ty}: planned count");
             }
-            let f = FilePlan {
-                ty: "Observation".into(),
-                name: String::new(),
-                start: Start::Patients { pos: 0, skip: 0 },
-                count: usize::MAX,
-            };
-            let mut got = Vec::new();
-            produce(&p, &[], &s, &f, |b| {
-                got.extend_from_slice(&b);
-                true
-            });
-            assert!(want.len() > 100_000);
-            assert!(got == want, "typed NDJSON differs from the Value rendering");
         }
     }
 }

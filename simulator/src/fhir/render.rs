@@ -16,7 +16,7 @@ use crate::practice::{
 
 pub(crate) const US_CORE: &str = "http://hl7.org/fhir/us/core/StructureDefinition/";
 pub(crate) const OBS_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
-const US_CORE_CATEGORY: &str = "http://hl7.org/fhir/us/core/CodeSystem/us-core-category";
+pub(crate) const US_CORE_CATEGORY: &str = "http://hl7.org/fhir/us/core/CodeSystem/us-core-category";
 pub(crate) const CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
 pub(crate) const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 const NPI: &str = "http://hl7.org/fhir/sid/us-npi";
