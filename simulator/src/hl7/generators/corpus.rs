@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use super::super::build::MessageBuilder;
 use super::messages::{MessageType, generate};
 use super::mutate::{Mutation, mutate};
-#[cfg(not(fuzzing))]
+#[cfg(not(ngsim_hl7_only))]
 use super::practice::practice_context;
 use super::rng::Rng;
-#[cfg(not(fuzzing))]
+#[cfg(not(ngsim_hl7_only))]
 use crate::practice::{Practice, PracticeConfig};
 
 /// What [`write_corpus`] wrote.
@@ -27,7 +27,7 @@ pub struct CorpusSummary {
 /// ([`PracticeConfig`]: 1000 patients, as of 2026-07-01): message `i` is
 /// about patient `i`. The same `seed` gives the same files. See
 /// [`write_practice_corpus`].
-#[cfg(not(fuzzing))]
+#[cfg(not(ngsim_hl7_only))]
 pub fn write_corpus(
     dir: &Path,
     msg_type: MessageType,
@@ -46,7 +46,7 @@ pub fn write_corpus(
 /// mutation): about patient `index` (modulo the patient count) of
 /// `practice`, with MSH-10 `<seed mod 1000><index, 6 digits>`. `None` for a
 /// practice without patients.
-#[cfg(not(fuzzing))]
+#[cfg(not(ngsim_hl7_only))]
 pub fn practice_message(
     practice: &Practice,
     msg_type: MessageType,
@@ -64,7 +64,7 @@ pub fn practice_message(
 ///
 /// File names: `<type>-<index>.hl7` or `<type>-<index>-<mutation>.<ext>`,
 /// e.g. `adt-a04-0003-truncate.hl7`.
-#[cfg(not(fuzzing))]
+#[cfg(not(ngsim_hl7_only))]
 pub fn write_practice_corpus(
     dir: &Path,
     practice: &Practice,

@@ -16,7 +16,7 @@ pub mod corpus;
 pub mod messages;
 pub mod mutate;
 // The fuzz crate compiles `hl7` alone, without the practice.
-#[cfg(not(fuzzing))]
+#[cfg(not(ngsim_hl7_only))]
 pub mod practice;
 pub mod rng;
 #[cfg(feature = "proptest")]
@@ -24,10 +24,10 @@ pub mod strategy;
 
 pub use context::{MessageContext, PatientSnapshot, Version, sample_context};
 pub use corpus::CorpusSummary;
-#[cfg(not(fuzzing))]
+#[cfg(not(ngsim_hl7_only))]
 pub use corpus::{practice_message, write_corpus, write_practice_corpus};
 pub use messages::{MessageType, generate};
 pub use mutate::{Mutation, mutate};
-#[cfg(not(fuzzing))]
+#[cfg(not(ngsim_hl7_only))]
 pub use practice::practice_context;
 pub use rng::Rng;

@@ -28,7 +28,7 @@ pub fn nextgen_message() -> impl Strategy<Value = MessageBuilder> {
 /// A valid NextGen-shaped message of any type drawn from a small synthetic
 /// practice (seed and patient drawn too): real practice patients, visits,
 /// results, appointments, vaccinations and charges.
-#[cfg(not(fuzzing))]
+#[cfg(not(ngsim_hl7_only))]
 pub fn practice_message() -> impl Strategy<Value = MessageBuilder> {
     (message_type(), 0u64..32, 0u64..100).prop_map(|(t, seed, index)| {
         let practice = crate::practice::Practice::new(crate::practice::PracticeConfig {
