@@ -22,6 +22,7 @@ fn corpus() -> Vec<Vec<u8>> {
         .collect()
 }
 
+#[inline(never)]
 fn ours(buffer: ParseBuffer, bytes: &[u8]) -> (usize, ParseBuffer) {
     let m = Message::parse_in(bytes, ParseOptions::default(), buffer).expect("corpus parses");
     let mut n = 0;
@@ -39,6 +40,7 @@ fn ours(buffer: ParseBuffer, bytes: &[u8]) -> (usize, ParseBuffer) {
     (n, m.into_buffer())
 }
 
+#[inline(never)]
 fn theirs(text: &str) -> usize {
     let m = hl7_parser::Message::parse(text).expect("corpus parses");
     let mut n = 0;

@@ -44,6 +44,8 @@ pub struct ParseBuffer {
 pub struct Message<'a> {
     bytes: &'a [u8],
     delims: Delimiters,
+    /// [`is_standard`] of `delims`, computed once.
+    standard: bool,
     spans: Vec<Span>,
     lenient_used: bool,
 }
@@ -187,6 +189,7 @@ impl<'a> Message<'a> {
         Ok(Self {
             bytes,
             delims,
+            standard: is_standard(&delims),
             spans,
             lenient_used,
         })
@@ -223,6 +226,7 @@ impl<'a> Message<'a> {
             raw: &self.bytes[span.start..span.end],
             offset: span.start,
             delims: self.delims,
+            standard: self.standard,
         }
     }
 
@@ -320,153 +324,159 @@ const MSH_10: Path = msh_path(10, None);
 const MSH_12_1: Path = msh_path(12, Some(1));
 const MSH_18_1: Path = msh_path(18, Some(1));
 
-/// Splits on a separator; an atomic piece is never split.
-///
-/// While scanning for the separator it also notes whether a piece contains
-/// any lower-level delimiter: a "plain" piece is then never scanned again
-/// at the lower levels (most HL7 values are plain). Values are short, so a
-/// byte loop beats `memchr`'s per-call setup here (parse_walk bench).
-#[derive(Debug, Clone)]
-pub struct Split<'a> {
-    rest: Option<&'a [u8]>,
-    sep: u8,
-    lower: [u8; 3],
-    atomic: bool,
-    /// `(separator class, lower classes)` in [`CLASS`] when every delimiter
-    /// involved is one of `| ~ ^ &`, else `None` (the compare loop).
-    classes: Option<(u8, u8)>,
-}
+/// Delimiter role bits: what a value contains, as [`Split`] reports it.
+const FIELD: u8 = 1;
+const REP: u8 = 2;
+const COMP: u8 = 4;
+const SUB: u8 = 8;
+const ALL: u8 = FIELD | REP | COMP | SUB;
 
-/// The delimiter class of each byte for the usual delimiter characters
-/// `| ~ ^ &` (in whatever roles MSH-2 gives them): one bit each, 0 for
-/// every other byte. One table load per byte replaces four compares.
+/// The role bit of each byte under the standard delimiters `| ~ ^ &` (0 for
+/// every other byte): one table load per byte replaces four compares.
 static CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
-    t[b'|' as usize] = 1;
-    t[b'~' as usize] = 2;
-    t[b'^' as usize] = 4;
-    t[b'&' as usize] = 8;
+    t[b'|' as usize] = FIELD;
+    t[b'~' as usize] = REP;
+    t[b'^' as usize] = COMP;
+    t[b'&' as usize] = SUB;
     t
 };
 
-impl<'a> Split<'a> {
-    fn new(raw: &'a [u8], sep: u8, lower: [u8; 3], atomic: bool) -> Self {
-        // An atomic piece is never scanned: skip the lookups (most values
-        // are plain, and this setup measured 15 % of a walk under callgrind).
-        let classes = if atomic {
-            None
-        } else {
-            let class = |b: u8| CLASS[usize::from(b)];
-            let [a, b, c] = lower;
-            let (cs, ca, cb, cc) = (class(sep), class(a), class(b), class(c));
-            ((cs != 0) & (ca != 0) & (cb != 0) & (cc != 0)).then_some((cs, ca | cb | cc))
-        };
-        Self {
-            rest: Some(raw),
-            sep,
-            lower,
-            atomic,
-            classes,
-        }
-    }
-
-    /// The next piece and whether it is plain.
-    #[inline]
-    fn next_piece(&mut self) -> Option<(&'a [u8], bool)> {
-        let rest = self.rest?;
-        if self.atomic {
-            self.rest = None;
-            return Some((rest, true));
-        }
-        let (end, plain) = match self.classes {
-            Some((sep_class, lower_classes)) => scan_classes(rest, sep_class, lower_classes),
-            None => scan(rest, self.sep, self.lower),
-        };
-        self.rest = rest.get(end + 1..).filter(|_| end < rest.len());
-        Some((&rest[..end], plain))
-    }
+/// True when the delimiters are `| ~ ^ &` in their usual roles, so
+/// [`CLASS`] gives each byte's role.
+fn is_standard(d: &Delimiters) -> bool {
+    (d.field, d.repetition, d.component, d.subcomponent) == (b'|', b'~', b'^', b'&')
 }
 
-/// [`scan`] for the usual delimiter characters: one [`CLASS`] load per byte.
+/// The role bits of `x` under any delimiters (the [`CLASS`] fallback).
 #[inline]
-fn scan_classes(hay: &[u8], sep_class: u8, lower_classes: u8) -> (usize, bool) {
-    let mut seen = 0u8;
-    for (i, &x) in hay.iter().enumerate() {
-        let class = CLASS[usize::from(x)];
-        if class & sep_class != 0 {
-            return (i, seen & lower_classes == 0);
-        }
-        seen |= class;
-    }
-    (hay.len(), seen & lower_classes == 0)
+fn roles(x: u8, d: &Delimiters) -> u8 {
+    u8::from(x == d.field)
+        | u8::from(x == d.repetition) << 1
+        | u8::from(x == d.component) << 2
+        | u8::from(x == d.subcomponent) << 3
 }
 
-/// Finds `sep` (or the end) and whether any `lower` byte occurs before it.
+/// Finds the first byte whose role is `sep` (or the end) and the roles of
+/// the bytes before it.
 ///
-/// A byte loop: HL7 fields are mostly empty or a few bytes long, where
+/// A byte loop: HL7 values are mostly empty or a few bytes long, where
 /// `memchr`'s per-call setup and 8-byte SWAR both measured slower.
-#[inline]
-fn scan(hay: &[u8], sep: u8, lower: [u8; 3]) -> (usize, bool) {
-    let [a, b, c] = lower;
-    let mut plain = true;
+#[inline(always)]
+fn scan(hay: &[u8], sep: u8, role: impl Fn(u8) -> u8) -> (usize, u8) {
+    let mut seen = 0;
     for (i, &x) in hay.iter().enumerate() {
-        if x == sep {
-            return (i, plain);
+        let r = role(x);
+        if r & sep != 0 {
+            return (i, seen);
         }
-        plain &= x != a && x != b && x != c;
+        seen |= r;
     }
-    (hay.len(), plain)
+    (hay.len(), seen)
+}
+
+/// A value at any level below the segment, with the delimiter roles it may
+/// contain (`inner`, a superset): a value without its level's separator is
+/// never scanned again. Scanning a field notes which lower delimiters it
+/// holds, so a field without `~` yields its one repetition unscanned, and
+/// a plain value (most HL7 values) is never scanned below its level.
+/// MSH-1 and MSH-2 have `inner == 0`: they are never split.
+#[derive(Debug, Clone, Copy)]
+struct Piece<'a> {
+    raw: &'a [u8],
+    delims: Delimiters,
+    standard: bool,
+    inner: u8,
+}
+
+impl<'a> Piece<'a> {
+    /// Splits on the delimiter with role `sep`.
+    #[inline]
+    fn split(self, sep: u8) -> Split<'a> {
+        Split {
+            rest: self.raw,
+            done: false,
+            sep,
+            lower: ALL & !(sep | (sep - 1)),
+            inner: self.inner,
+            delims: self.delims,
+            standard: self.standard,
+        }
+    }
+}
+
+/// Splits a value on one separator. Yields the raw pieces (see
+/// [`Component::subcomponents`]).
+#[derive(Debug, Clone)]
+pub struct Split<'a> {
+    rest: &'a [u8],
+    done: bool,
+    /// The role bit split on.
+    sep: u8,
+    /// The role bits below `sep`, reported per piece.
+    lower: u8,
+    /// The role bits `rest` may contain.
+    inner: u8,
+    delims: Delimiters,
+    standard: bool,
+}
+
+impl<'a> Split<'a> {
+    /// The next piece and the lower delimiter roles it contains.
+    #[inline]
+    fn next_piece(&mut self) -> Option<(&'a [u8], u8)> {
+        if self.done {
+            return None;
+        }
+        let rest = self.rest;
+        if self.inner & self.sep == 0 {
+            self.done = true;
+            return Some((rest, self.inner & self.lower));
+        }
+        let (end, seen) = if self.standard {
+            scan(rest, self.sep, |x| CLASS[usize::from(x)])
+        } else {
+            let d = self.delims;
+            scan(rest, self.sep, |x| roles(x, &d))
+        };
+        let (piece, tail) = rest.split_at(end.min(rest.len()));
+        match tail.split_first() {
+            Some((_, tail)) => self.rest = tail,
+            None => self.done = true,
+        }
+        Some((piece, seen & self.lower))
+    }
+
+    /// The next piece as a [`Piece`].
+    #[inline]
+    fn next_child(&mut self) -> Option<Piece<'a>> {
+        let (raw, inner) = self.next_piece()?;
+        Some(Piece {
+            raw,
+            delims: self.delims,
+            standard: self.standard,
+            inner,
+        })
+    }
 }
 
 impl<'a> Iterator for Split<'a> {
     type Item = &'a [u8];
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
         self.next_piece().map(|(raw, _)| raw)
     }
 }
 
-/// A value at any level below the segment. `atomic` means it has no
-/// lower-level delimiters (MSH-1/MSH-2, or found plain while splitting).
-#[derive(Debug, Clone, Copy)]
-struct Piece<'a> {
-    raw: &'a [u8],
-    delims: Delimiters,
-    atomic: bool,
-}
+/// The children of a value one level down, as [`Piece`]s.
+#[derive(Debug, Clone)]
+struct Children<'a>(Split<'a>);
 
-impl<'a> Piece<'a> {
-    fn split(&self, sep: u8, lower: [u8; 3]) -> Split<'a> {
-        Split::new(self.raw, sep, lower, self.atomic)
-    }
-
-    fn children(&self, sep: u8, lower: [u8; 3]) -> impl Iterator<Item = Piece<'a>> + use<'a> {
-        let (mut split, parent) = (self.split(sep, lower), *self);
-        std::iter::from_fn(move || {
-            let (raw, atomic) = split.next_piece()?;
-            Some(Piece {
-                raw,
-                atomic,
-                ..parent
-            })
-        })
-    }
-
-    fn nth(&self, sep: u8, lower: [u8; 3], n: usize) -> Option<Piece<'a>> {
-        self.children(sep, lower).nth(n.checked_sub(1)?)
-    }
-
-    fn rep_args(&self) -> (u8, [u8; 3]) {
-        let d = &self.delims;
-        (d.repetition, [d.component, d.subcomponent, d.component])
-    }
-
-    fn comp_args(&self) -> (u8, [u8; 3]) {
-        let d = &self.delims;
-        (d.component, [d.subcomponent; 3])
-    }
-
-    fn sub_args(&self) -> (u8, [u8; 3]) {
-        (self.delims.subcomponent, [self.delims.subcomponent; 3])
+impl<'a> Iterator for Children<'a> {
+    type Item = Piece<'a>;
+    #[inline]
+    fn next(&mut self) -> Option<Piece<'a>> {
+        self.0.next_child()
     }
 }
 
@@ -478,11 +488,13 @@ macro_rules! level {
 
         impl<'a> $name<'a> {
             /// The raw (still escaped) bytes.
+            #[inline]
             pub fn raw(&self) -> &'a [u8] {
                 self.0.raw
             }
 
             /// True when the value has no bytes.
+            #[inline]
             pub fn is_empty(&self) -> bool {
                 self.0.raw.is_empty()
             }
@@ -510,15 +522,14 @@ level!(
 
 impl<'a> Field<'a> {
     /// The repetitions (one for an empty field).
+    #[inline]
     pub fn repetitions(&self) -> impl Iterator<Item = Repetition<'a>> + use<'a> {
-        let (sep, lower) = self.0.rep_args();
-        self.0.children(sep, lower).map(Repetition)
+        Children(self.0.split(REP)).map(Repetition)
     }
 
     /// The `n`-th (1-based) repetition.
     pub fn repetition(&self, n: usize) -> Option<Repetition<'a>> {
-        let (sep, lower) = self.0.rep_args();
-        self.0.nth(sep, lower, n).map(Repetition)
+        self.repetitions().nth(n.checked_sub(1)?)
     }
 
     /// Component `n` of the first repetition.
@@ -529,29 +540,27 @@ impl<'a> Field<'a> {
 
 impl<'a> Repetition<'a> {
     /// The components (one for an empty repetition).
+    #[inline]
     pub fn components(&self) -> impl Iterator<Item = Component<'a>> + use<'a> {
-        let (sep, lower) = self.0.comp_args();
-        self.0.children(sep, lower).map(Component)
+        Children(self.0.split(COMP)).map(Component)
     }
 
     /// The `n`-th (1-based) component.
     pub fn component(&self, n: usize) -> Option<Component<'a>> {
-        let (sep, lower) = self.0.comp_args();
-        self.0.nth(sep, lower, n).map(Component)
+        self.components().nth(n.checked_sub(1)?)
     }
 }
 
 impl<'a> Component<'a> {
     /// The raw subcomponents (one for an empty component).
+    #[inline]
     pub fn subcomponents(&self) -> Split<'a> {
-        let (sep, lower) = self.0.sub_args();
-        self.0.split(sep, lower)
+        self.0.split(SUB)
     }
 
     /// The `n`-th (1-based) raw subcomponent.
     pub fn subcomponent(&self, n: usize) -> Option<&'a [u8]> {
-        let (sep, lower) = self.0.sub_args();
-        self.0.nth(sep, lower, n).map(|p| p.raw)
+        self.subcomponents().nth(n.checked_sub(1)?)
     }
 }
 
@@ -561,20 +570,72 @@ pub struct Segment<'a> {
     raw: &'a [u8],
     offset: usize,
     delims: Delimiters,
+    standard: bool,
+}
+
+/// The fields of a segment; see [`Segment::fields`].
+#[derive(Debug, Clone)]
+struct Fields<'a> {
+    split: Split<'a>,
+    /// MSH only: the atomic fields still to come first (2: MSH-1 and
+    /// MSH-2, 1: MSH-2), else 0.
+    msh: u8,
+    /// MSH-1 (the field separator itself).
+    msh_1: &'a [u8],
+}
+
+impl<'a> Fields<'a> {
+    #[cold]
+    fn next_msh(&mut self) -> Option<Field<'a>> {
+        self.msh -= 1;
+        let raw = if self.msh == 1 {
+            self.msh_1
+        } else {
+            self.split.next_piece()?.0
+        };
+        Some(Field(Piece {
+            raw,
+            inner: 0,
+            ..self.split_piece()
+        }))
+    }
+
+    fn split_piece(&self) -> Piece<'a> {
+        Piece {
+            raw: &[],
+            delims: self.split.delims,
+            standard: self.split.standard,
+            inner: 0,
+        }
+    }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = Field<'a>;
+    #[inline]
+    fn next(&mut self) -> Option<Field<'a>> {
+        if self.msh != 0 {
+            return self.next_msh();
+        }
+        self.split.next_child().map(Field)
+    }
 }
 
 impl<'a> Segment<'a> {
     /// The 3-byte segment id.
+    #[inline]
     pub fn id(&self) -> &'a [u8] {
         &self.raw[..3]
     }
 
     /// The segment's bytes, terminator excluded.
+    #[inline]
     pub fn raw(&self) -> &'a [u8] {
         self.raw
     }
 
     /// Byte offset of the segment in the input.
+    #[inline]
     pub fn offset(&self) -> usize {
         self.offset
     }
@@ -583,57 +644,44 @@ impl<'a> Segment<'a> {
         self.id() == b"MSH"
     }
 
-    fn piece(&self, raw: &'a [u8], atomic: bool) -> Field<'a> {
-        Field(Piece {
+    fn piece(&self, raw: &'a [u8], inner: u8) -> Piece<'a> {
+        Piece {
             raw,
             delims: self.delims,
-            atomic,
-        })
-    }
-
-    /// Field `n` (1-based, HL7 numbering).
-    pub fn field(&self, n: usize) -> Option<Field<'a>> {
-        if self.is_msh() {
-            match n {
-                0 => None,
-                1 => self.raw.get(3..4).map(|r| self.piece(r, true)),
-                n => self
-                    .pieces()
-                    .nth(n - 1)
-                    .map(|(r, plain)| self.piece(r, plain || n == 2)),
-            }
-        } else {
-            self.pieces().nth(n).map(|(r, plain)| self.piece(r, plain))
+            standard: self.standard,
+            inner,
         }
     }
 
-    /// `(raw field, plain)` pairs, the segment id first.
-    fn pieces(&self) -> impl Iterator<Item = (&'a [u8], bool)> + use<'a> {
-        let d = &self.delims;
-        let mut split = Split::new(
-            self.raw,
-            d.field,
-            [d.repetition, d.component, d.subcomponent],
-            false,
-        );
-        std::iter::from_fn(move || split.next_piece())
+    /// Field `n` (1-based, HL7 numbering). Field 0 of a segment other than
+    /// MSH is its id.
+    pub fn field(&self, n: usize) -> Option<Field<'a>> {
+        match n {
+            0 if self.is_msh() => None,
+            0 => Some(Field(self.piece(self.id(), 0))),
+            n => self.fields().nth(n - 1),
+        }
     }
 
-    /// Every field from field 1 on.
+    /// Every field from field 1 on (for MSH: MSH-1, the field separator,
+    /// and MSH-2, the encoding characters, both never split).
+    #[inline]
     pub fn fields(&self) -> impl Iterator<Item = Field<'a>> + use<'a> {
-        let seg = *self;
-        let msh = seg.is_msh();
-        let first = seg
-            .raw
-            .get(3..4)
-            .filter(|_| msh)
-            .map(|r| seg.piece(r, true));
-        let rest = seg
-            .pieces()
-            .skip(1)
-            .enumerate()
-            .map(move |(i, (r, plain))| seg.piece(r, plain || (msh && i == 0)));
-        first.into_iter().chain(rest)
+        // A segment is its id, then (when longer) the field separator and
+        // the fields: check_segment guarantees it.
+        let body = self.raw.get(4..);
+        let mut split = self.piece(body.unwrap_or_default(), ALL).split(FIELD);
+        split.done = body.is_none();
+        let msh = if body.is_some() && self.is_msh() {
+            2
+        } else {
+            0
+        };
+        Fields {
+            split,
+            msh,
+            msh_1: &self.raw[3..3 + usize::from(msh != 0)],
+        }
     }
 
     /// Number of fields (MSH counts MSH-1).
