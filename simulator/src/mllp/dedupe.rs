@@ -207,20 +207,25 @@ impl Dedupe {
         if cap == 0 || control_id.is_empty() {
             return Begin::Off;
         }
-        let mut g = self.inner.lock();
-        g.tick += 1;
-        let tick = g.tick;
-        if let Some(lru) = g.by_sender.get_mut(sender) {
-            lru.last_used = tick;
-            match lru.touch(control_id, tick) {
-                Some(Slot::Done(ack)) => return Begin::Stored(ack),
-                Some(Slot::Pending(p)) => return Begin::InFlight(p),
-                None => {}
+        let pending = {
+            let mut g = self.inner.lock();
+            g.tick += 1;
+            let tick = g.tick;
+            let pending = Pending::new();
+            let slot = Slot::Pending(pending.clone());
+            // A known sender (the hot path): one lookup, no key allocation.
+            if let Some(lru) = g.by_sender.get_mut(sender) {
+                lru.last_used = tick;
+                match lru.touch(control_id, tick) {
+                    Some(Slot::Done(ack)) => return Begin::Stored(ack),
+                    Some(Slot::Pending(p)) => return Begin::InFlight(p),
+                    None => lru.insert(control_id, slot, tick, cap),
+                }
+            } else {
+                g.lru_for(sender, tick).insert(control_id, slot, tick, cap);
             }
-        }
-        let pending = Pending::new();
-        g.lru_for(sender, tick)
-            .insert(control_id, Slot::Pending(pending.clone()), tick, cap);
+            pending
+        };
         Begin::Reserved(Reservation {
             dedupe: self,
             sender: sender.into(),

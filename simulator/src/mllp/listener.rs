@@ -556,15 +556,17 @@ impl Listener {
         describe(&m, &mut x);
         let profile = self.state.profile();
         let hl7 = &profile.hl7;
-        // The sender's identity for duplicates: MSH-3 plus MSH-4.
+        // The sender's identity for duplicates: MSH-3 plus MSH-4, built in
+        // the connection's scratch buffer (free until the ACK is written).
         let get = |p: &str| m.get(p).ok().flatten().unwrap_or_default();
-        let mut sender = Vec::with_capacity(64);
-        sender.extend_from_slice(get("MSH-3"));
-        sender.push(b'|');
-        sender.extend_from_slice(get("MSH-4"));
+        let msh3 = get("MSH-3");
+        scratch.clear();
+        scratch.extend_from_slice(msh3);
+        scratch.push(b'|');
+        scratch.extend_from_slice(get("MSH-4"));
         let control_id = m.control_id();
         let memory = hl7.duplicate_memory as usize;
-        let reservation = match self.state.mllp.dedupe.begin(&sender, control_id, memory) {
+        let reservation = match self.state.mllp.dedupe.begin(scratch, control_id, memory) {
             Begin::Off => None,
             Begin::Reserved(r) => Some(r),
             Begin::Stored(stored) => {
@@ -616,7 +618,7 @@ impl Listener {
                             if let Some(id) = &c.record_id {
                                 x.notes.push(Note::new("record", id.clone()));
                             }
-                            self.state.mllp.outbound.note_inbound(&c, get("MSH-3"));
+                            self.state.mllp.outbound.note_inbound(&c, msh3);
                             self.state.events.publish(c);
                         }
                         (Outcome::Accepted, None)
