@@ -302,7 +302,11 @@ pub fn unix_now() -> u64 {
 
 /// Whether `path` is served by the authorization server under `profile`.
 pub fn handles(state: &AppState, path: &str) -> bool {
-    let p = state.profile();
+    handles_under(&state.profile(), path)
+}
+
+/// Whether `path` is served by the authorization server under `p`.
+pub(crate) fn handles_under(p: &crate::profile::Profile, path: &str) -> bool {
     let s = &p.smart;
     [
         s.authorize_path.as_str(),

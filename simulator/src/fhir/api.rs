@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::guard::Guard;
 use super::include::{self, Include};
 use super::outcome::{FhirError, fhir_response};
-use super::search::{Criterion, CriterionError};
+use super::search::{Criterion, CriterionError, Kind};
 use super::store::{ChartSet, Entry, Store};
 use super::{read_only, render, store};
 use crate::auth::scopes::perm;
@@ -426,11 +426,13 @@ fn search(
     let s = store(state);
     let gp = grant_patient(s, grant);
     let now = now_unix();
-    let keep = |e: &Entry| {
-        e.ty == ty
-            && q.criteria.iter().all(|c| c.matches(&e.json, now))
-            && scope_allows(alts, e, gp, now)
-    };
+    let criteria_ok = |e: &Entry| q.criteria.iter().all(|c| c.matches(&e.json, now));
+    let in_scope = |e: &Entry| scope_allows(alts, e, gp, now);
+    let keep = |e: &Entry| e.ty == ty && criteria_ok(e) && in_scope(e);
+    // Criteria not judged against the clock are memoised per chart, one by
+    // one, so a new combination of known criteria is an intersection.
+    let (memoised, dated): (Vec<&Criterion>, Vec<&Criterion>) =
+        q.criteria.iter().partition(|c| c.kind != Kind::Date);
     let mut matched: Vec<Arc<Entry>> = Vec::new();
     let mut part2_withheld = false;
     let mut part2_disclosed_consents: Vec<String> = Vec::new();
@@ -474,8 +476,9 @@ fn search(
             }
             let Some(chart) = s.chart(i) else { continue };
             let hide = withheld(p, grant, &chart);
+            // `push` takes resources that already passed the criteria.
             let mut push = |e: Arc<Entry>| {
-                if !keep(&e) {
+                if !in_scope(&e) {
                     return;
                 }
                 if e.part2 {
@@ -493,11 +496,17 @@ fn search(
             };
             if ty == "Provenance" {
                 for t in &chart.entries {
-                    push(provenance_entry(s, t));
+                    let e = provenance_entry(s, t);
+                    if criteria_ok(&e) {
+                        push(e);
+                    }
                 }
             } else {
-                for e in chart.entries.iter().filter(|e| e.ty == ty) {
-                    push(e.clone());
+                for n in candidates(&chart, ty, &memoised, now) {
+                    let e = &chart.entries[n as usize];
+                    if dated.iter().all(|c| c.matches(&e.json, now)) {
+                        push(e.clone());
+                    }
                 }
             }
         }
@@ -530,6 +539,52 @@ fn search(
     let outcomes: Vec<&Value> = notice.iter().chain(ignored.iter()).collect();
     let body = bundle(p, &base, ty, total, &q, &page, &includes, &outcomes);
     fhir_response(StatusCode::OK, body)
+}
+
+/// Positions of the chart's `ty` resources that pass every criterion of
+/// `memoised` (none judged against the clock), in chart order: each
+/// criterion's matches come from the chart's memo ([`ChartSet::matching`]),
+/// and are intersected.
+fn candidates(chart: &ChartSet, ty: &str, memoised: &[&Criterion], now: i64) -> Vec<u32> {
+    let mut out: Option<Vec<u32>> = None;
+    for c in memoised {
+        let m = chart.matching(Some(memo_key(ty, c)), ty, |e| c.matches(&e.json, now));
+        out = Some(match out {
+            None => m.to_vec(),
+            Some(prev) => intersect(&prev, &m),
+        });
+    }
+    out.unwrap_or_else(|| chart.matching(Some(ty.to_owned()), ty, |_| true).to_vec())
+}
+
+/// The common elements of two ascending lists.
+fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::with_capacity(a.len().min(b.len())));
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The memo key of criterion `c` on `ty`: everything its answer depends on
+/// (name, `:exact`, values; the paths and kind follow from type and name).
+fn memo_key(ty: &str, c: &Criterion) -> String {
+    let mut key = format!("{ty}?{}{}=", c.name, if c.exact { ":exact" } else { "" });
+    for v in &c.values {
+        // Length-prefixed, so no value can be read as two.
+        key.push_str(&v.len().to_string());
+        key.push(':');
+        key.push_str(v);
+    }
+    key
 }
 
 /// The warning for `_include`/`_revinclude` values ignored under lenient handling.
@@ -714,6 +769,21 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
     serde_json::to_writer(&mut *out, s).unwrap_or_default();
 }
 
+/// `s` escaped as the inside of a JSON string (no quotes). JSON escapes
+/// character by character, so fragments written one after another give the
+/// bytes of their concatenation escaped: a Bundle writes each `fullUrl` from
+/// its parts without building it. Text with nothing to escape (every id
+/// ngsim renders) is copied as it is.
+fn push_json_fragment(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.extend_from_slice(s.as_bytes());
+    } else {
+        let quoted = serde_json::to_string(s).unwrap_or_default();
+        let inner = quoted.get(1..quoted.len().saturating_sub(1));
+        out.extend_from_slice(inner.unwrap_or_default().as_bytes());
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn bundle(
     p: &Profile,
@@ -751,14 +821,20 @@ fn bundle(
         out.push(b'}');
     }
     out.extend_from_slice(b"],\"entry\":[");
+    let mut base_escaped = Vec::with_capacity(base.len());
+    push_json_fragment(&mut base_escaped, base);
     let mut first = true;
     let mut entry = |out: &mut Vec<u8>, e_ty: &str, id: &str, body: &[u8], mode: &str| {
         if !first {
             out.push(b',');
         }
         first = false;
-        out.extend_from_slice(b"{\"fullUrl\":");
-        push_json_str(out, &format!("{base}/{e_ty}/{id}"));
+        out.extend_from_slice(b"{\"fullUrl\":\"");
+        out.extend_from_slice(&base_escaped);
+        for part in ["/", e_ty, "/", id] {
+            push_json_fragment(out, part);
+        }
+        out.push(b'"');
         out.extend_from_slice(b",\"resource\":");
         out.extend_from_slice(body);
         out.extend_from_slice(b",\"search\":{\"mode\":\"");
@@ -778,4 +854,27 @@ fn bundle(
     }
     out.extend_from_slice(b"]}");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{push_json_fragment, push_json_str};
+
+    proptest! {
+        /// Fragments escaped one by one, in quotes, give the bytes of their
+        /// concatenation escaped as one JSON string.
+        #[test]
+        fn fragments_escape_like_the_whole(parts in proptest::collection::vec(any::<String>(), 0..5)) {
+            let mut by_parts = vec![b'"'];
+            for p in &parts {
+                push_json_fragment(&mut by_parts, p);
+            }
+            by_parts.push(b'"');
+            let mut whole = Vec::new();
+            push_json_str(&mut whole, &parts.concat());
+            prop_assert_eq!(by_parts, whole);
+        }
+    }
 }

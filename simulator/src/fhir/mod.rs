@@ -67,6 +67,38 @@ pub fn surfaces(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Whether `path` reaches the FHIR API through [`surfaces`] and no other
+/// surface before it: under the FHIR base, not a SMART endpoint, not under an
+/// Enterprise base, and not a Bulk interaction. The Bulk test is deliberately
+/// coarse (any `export` or percent-escape under the Bulk base is left to the
+/// Bulk router), so a `true` here never takes a request from another surface.
+/// The fixed routes (control API, sinks) were matched before this is asked.
+pub(crate) fn is_plain_fhir(state: &AppState, path: &str) -> bool {
+    let p = state.profile();
+    if strip_base(path, &p.fhir.base_path).is_none() || crate::auth::handles_under(&p, path) {
+        return false;
+    }
+    let e = &p.enterprise;
+    if path.starts_with(e.api_base.as_str()) || path.starts_with(e.oauth_base.as_str()) {
+        return false;
+    }
+    let bulk = &p.bulk;
+    !(bulk.enabled
+        && strip_base(path, &bulk.base_path).is_some()
+        && (!bulk.base_path.eq_ignore_ascii_case(&p.fhir.base_path)
+            || path.contains("export")
+            || path.contains('%')))
+}
+
+/// A FHIR request journaled as `fhir`: what [`surfaces`] does for a path
+/// [`is_plain_fhir`] accepts, without the router hops.
+pub(crate) async fn serve(state: &AppState, req: Request) -> Response {
+    crate::server::journaled(state, Surface::Fhir, req, |req, slot| {
+        dispatch(State(state.clone()), slot, req)
+    })
+    .await
+}
+
 /// The FHIR router (journaled by the caller); it dispatches on the active profile.
 pub fn router(state: AppState) -> Router {
     Router::new().fallback(dispatch).with_state(state)
@@ -99,11 +131,11 @@ async fn dispatch(State(state): State<AppState>, slot: NoteSlot, req: Request) -
             fhir_response(StatusCode::OK, store(&state).capability.get(&state, &p))
         }
         [ty] | [ty, "_search"] => {
-            slot.with(|n| n.route = Some(format!("{base}/{ty}")));
+            slot.with(|n| n.route = Some([base.as_str(), "/", ty].concat()));
             api::type_level(&state, &p, &slot, ty, segs.len() == 2, req).await
         }
         [ty, id] => {
-            slot.with(|n| n.route = Some(format!("{base}/{ty}/{{id}}")));
+            slot.with(|n| n.route = Some([base.as_str(), "/", ty, "/{id}"].concat()));
             api::instance_level(&state, &p, &slot, ty, id, req).await
         }
         _ => {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use serde_json::{Value, json};
 
 use super::render;
@@ -67,7 +67,12 @@ pub struct ChartSet {
     pub consent: ConsentState,
     /// The patient's Consent resource id, when one exists.
     pub consent_id: Option<String>,
+    /// Search results over `entries`, by [`ChartSet::matching`] key.
+    matches: Mutex<HashMap<String, Arc<[u32]>>>,
 }
+
+/// Most memoised searches kept per chart.
+const MAX_MEMO: usize = 32;
 
 /// A resource by type and id through an id index.
 fn lookup<'a>(
@@ -83,6 +88,40 @@ impl ChartSet {
     /// A resource of this chart by type and id.
     pub fn get(&self, ty: &str, id: &str) -> Option<&Arc<Entry>> {
         lookup(&self.by_id, &self.entries, ty, id)
+    }
+
+    /// Positions in `entries` of the resources of type `ty` that `pred`
+    /// accepts, in chart order. With a `key` (which must name `ty` and
+    /// everything `pred` depends on) the answer is memoised: a chart set is
+    /// immutable, and an overlay write replaces the whole set, so a memo can
+    /// never outlive the resources it was computed from.
+    pub fn matching(
+        &self,
+        key: Option<String>,
+        ty: &str,
+        pred: impl Fn(&Entry) -> bool,
+    ) -> Arc<[u32]> {
+        if let Some(hit) = key
+            .as_ref()
+            .and_then(|k| self.matches.lock().get(k).cloned())
+        {
+            return hit;
+        }
+        let found: Arc<[u32]> = self
+            .entries
+            .iter()
+            .zip(0u32..)
+            .filter(|(e, _)| e.ty == ty && pred(e))
+            .map(|(_, n)| n)
+            .collect();
+        if let Some(k) = key {
+            let mut memo = self.matches.lock();
+            if memo.len() >= MAX_MEMO {
+                memo.clear();
+            }
+            memo.insert(k, found.clone());
+        }
+        found
     }
 }
 
@@ -280,6 +319,7 @@ impl Store {
             by_id,
             consent: self.practice.consent_state(i),
             consent_id: chart.consent.as_ref().map(|c| c.id.to_string()),
+            matches: Mutex::default(),
         });
         let mut w = self.charts.write();
         if w.len() >= MAX_CHARTS {

@@ -80,26 +80,48 @@ const SECRET_KEYS: &[&str] = &[
 /// The query string with secret values replaced by `[REDACTED]`; keys are kept,
 /// so a check can still see that a token travelled in a URL.
 pub fn redact_query(q: &str) -> String {
-    q.split('&')
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let key = percent_encoding::percent_decode_str(k).decode_utf8_lossy();
-            if !v.is_empty() && SECRET_KEYS.iter().any(|s| key.eq_ignore_ascii_case(s)) {
-                format!("{k}=[REDACTED]")
-            } else {
-                pair.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    // Built in place: this runs for every journaled request with a query.
+    let mut out = String::with_capacity(q.len());
+    for (n, pair) in q.split('&').enumerate() {
+        if n > 0 {
+            out.push('&');
+        }
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = percent_encoding::percent_decode_str(k).decode_utf8_lossy();
+        if !v.is_empty() && SECRET_KEYS.iter().any(|s| key.eq_ignore_ascii_case(s)) {
+            out.push_str(k);
+            out.push_str("=[REDACTED]");
+        } else {
+            out.push_str(pair);
+        }
+    }
+    out
 }
 
 /// Middleware recording every exchange of `surface` in the journal.
 pub async fn record(
     State((state, surface)): State<(AppState, Surface)>,
-    mut req: Request,
+    req: Request,
     next: Next,
 ) -> Response {
+    journaled(&state, surface, req, |req, _| next.run(req)).await
+}
+
+/// Run `handle` on `req` and record the exchange as one journal entry of
+/// `surface`, with the facts the handler added to the request's [`NoteSlot`]
+/// (also passed to `handle` directly). The [`record`] middleware is this
+/// around `Next`; the FHIR fast path in `server::router` calls it without a
+/// middleware stack, so both journal exactly the same entry.
+pub(crate) async fn journaled<F, Fut>(
+    state: &AppState,
+    surface: Surface,
+    mut req: Request,
+    handle: F,
+) -> Response
+where
+    F: FnOnce(Request, NoteSlot) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let started = Instant::now();
     let slot = NoteSlot::default();
     req.extensions_mut().insert(slot.clone());
@@ -114,7 +136,7 @@ pub async fn record(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.to_string());
-    let resp = next.run(req).await;
+    let resp = handle(req, slot.clone()).await;
     let note = std::mem::take(&mut *slot.0.lock());
     let exchange = HttpExchange {
         method,
