@@ -107,3 +107,29 @@ fn a_character_outside_latin1_is_a_clear_error() {
     );
     assert_eq!(m.get_text("PID-5.1").unwrap().unwrap(), "Zoë");
 }
+
+/// Found by the `hl7_parse` fuzz target: with `/` as the subcomponent
+/// delimiter, an unescaped MSH-18 `8859/1` was Latin-1 to the parser (which
+/// reads the raw component) but ASCII to the builder (which read the first
+/// subcomponent), so re-encoding wrote UTF-8 that the re-parse then read as
+/// Latin-1 and doubled every accented letter.
+#[test]
+fn msh18_with_the_subcomponent_delimiter_is_read_alike_by_parser_and_builder() {
+    let raw = b"MSH|^~\\/|NextGen|NGSIM|RECEIVER|LAB|202601\xce\xce120000||ADT^A08^ADT_A01|1|P|2.5.9|||AL|AL||8859/1\r\
+PID|1||1^^^NextGen^MRN||M\xfcller\r";
+    let m = Message::parse(raw).unwrap();
+    assert_eq!(m.charset(), Charset::Latin1);
+    let model = MessageBuilder::from_message(&m);
+    assert_eq!(model.charset(), Charset::Latin1);
+    let again = model.encode();
+    assert!(
+        again.windows(2).any(|w| w == b"M\xfc"),
+        "written back as Latin-1"
+    );
+    let reparsed = Message::parse(&again).unwrap();
+    assert_eq!(MessageBuilder::from_message(&reparsed), model);
+    assert_eq!(
+        reparsed.get_text("PID-5").unwrap().as_deref(),
+        Some("Müller")
+    );
+}

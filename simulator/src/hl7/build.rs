@@ -257,13 +257,25 @@ impl MessageBuilder {
 
     /// The character set MSH-18 names (its first component); ASCII when
     /// absent. It decides how [`MessageBuilder::encode`] writes text.
+    ///
+    /// The component is read whole, subcomponent delimiters included, as
+    /// [`Message::charset`] reads the raw bytes: with `/` as the subcomponent
+    /// delimiter, an unescaped `8859/1` must name Latin-1 on both sides, or
+    /// a re-encoded message would be read in another character set.
     pub fn charset(&self) -> Charset {
-        let msh18 = self
+        let Some(component) = self
             .segments
             .first()
             .and_then(|msh| msh.fields.get(18 - msh.first_field()))
-            .and_then(|f| f.first()?.first()?.first());
-        Charset::from_msh18(msh18.map_or(&[][..], Vec::as_slice))
+            .and_then(|f| f.first()?.first())
+        else {
+            return Charset::from_msh18(b"");
+        };
+        match component.as_slice() {
+            [] => Charset::from_msh18(b""),
+            [one] => Charset::from_msh18(one),
+            subs => Charset::from_msh18(&subs.join(&self.delims.subcomponent)),
+        }
     }
 
     /// The delimiters.
