@@ -36,6 +36,12 @@ async fn run_with(
         .await
         .unwrap();
     drop(sut);
+    // Without a terminal (CI logs) the live progress line is not drawn.
+    assert!(
+        !out.stderr.contains(&0x1b),
+        "escape sequences on a non-terminal stderr: {:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (
         out.status.code(),
         dir,

@@ -25,22 +25,48 @@ impl Progress {
     /// Show that step `i` (from 0) of `n` of `scenario` on `profile` is running.
     pub(super) fn step(self, profile: &str, scenario: &str, i: usize, n: usize, name: &str) {
         if self.live {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(
-                err,
-                "\r\x1b[2K▶ {profile}/{scenario}: step {}/{n} {name}",
-                i + 1
-            );
-            let _ = err.flush();
+            draw_step(&mut std::io::stderr().lock(), profile, scenario, i, n, name);
         }
     }
 
     /// Clear the line before the scenario's verdicts are printed.
     pub(super) fn clear(self) {
         if self.live {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K");
-            let _ = err.flush();
+            draw_clear(&mut std::io::stderr().lock());
         }
+    }
+}
+
+/// Rewrite the line in place: carriage return, erase line, the step.
+fn draw_step(w: &mut impl Write, profile: &str, scenario: &str, i: usize, n: usize, name: &str) {
+    let _ = write!(
+        w,
+        "\r\x1b[2K▶ {profile}/{scenario}: step {}/{n} {name}",
+        i + 1
+    );
+    let _ = w.flush();
+}
+
+fn draw_clear(w: &mut impl Write) {
+    let _ = write!(w, "\r\x1b[2K");
+    let _ = w.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_rewrites_one_line_and_clear_erases_it() {
+        let mut out = Vec::new();
+        draw_step(&mut out, "nge-5.9.2", "ack-receiver", 0, 11, "emit-hl7");
+        draw_step(&mut out, "nge-5.9.2", "ack-receiver", 1, 11, "hook");
+        draw_clear(&mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\r\x1b[2K▶ nge-5.9.2/ack-receiver: step 1/11 emit-hl7\
+             \r\x1b[2K▶ nge-5.9.2/ack-receiver: step 2/11 hook\
+             \r\x1b[2K"
+        );
     }
 }
