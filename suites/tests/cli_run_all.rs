@@ -3,7 +3,6 @@
 //! described by one merged `sut.toml`. Every check passes. The run's
 //! `duration_ms` is printed (the issue's < 30 s budget), never asserted.
 
-use std::net::SocketAddr;
 use std::process::Command;
 use std::time::Duration;
 
@@ -11,12 +10,8 @@ use simulator::profile::ProfileLoader;
 use suites::reference::{self, ClientTargets, FhirTarget, SyncConfig};
 use suites::scenario::{BUILTIN_SCENARIOS, Scenario};
 
-/// A loopback address that was free a moment ago (the embedded simulator must
-/// listen where the client was configured to call).
-fn free_addr() -> SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
-}
+#[path = "support/ports.rs"]
+mod ports;
 
 /// Deep-merge TOML tables; on a clash the later document wins.
 fn merge(into: &mut toml::Table, from: toml::Table) {
@@ -32,7 +27,8 @@ fn merge(into: &mut toml::Table, from: toml::Table) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_shipped_scenario_passes_in_one_run() {
-    let (http, mllp) = (free_addr(), free_addr());
+    let addrs = ports::free_addrs(2);
+    let (http, mllp) = (addrs[0], addrs[1]);
     let profile = ProfileLoader::default()
         .load(simulator::server::DEFAULT_PROFILE)
         .unwrap();

@@ -2,24 +2,19 @@
 //! simulator listens where the manifest and `--http` say, registers the SUT's
 //! `[smart]` client, and every client-side scenario passes.
 
-use std::net::SocketAddr;
 use std::process::Command;
 
 use simulator::auth::ClientKey;
 use simulator::profile::ProfileLoader;
 use suites::reference::{self, ClientTargets, FhirTarget};
 
-/// A loopback address that was free a moment ago (the runner's embedded
-/// simulator must listen where the SUT was configured to call, so the port is
-/// chosen before it starts).
-fn free_addr() -> SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
-}
+#[path = "support/ports.rs"]
+mod ports;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_client_scenario_passes_through_the_cli() {
-    let (http, mllp) = (free_addr(), free_addr());
+    let addrs = ports::free_addrs(2);
+    let (http, mllp) = (addrs[0], addrs[1]);
     let profile = ProfileLoader::default()
         .load(simulator::server::DEFAULT_PROFILE)
         .unwrap();
