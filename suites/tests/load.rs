@@ -220,15 +220,18 @@ async fn naks_fail_the_run_with_exit_1_and_nothing_listening_is_exit_3() {
         "{junit}"
     );
 
-    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // Bound but not listening: refuses connections, and no other socket can
+    // take the port while the run tries it.
+    let closed = tokio::net::TcpSocket::new_v4().unwrap();
+    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let addr = closed.local_addr().unwrap();
-    drop(closed);
     let a = args(addr, &d, &[]);
     let (code, out) = tokio::task::spawn_blocking(move || run_cli(a))
         .await
         .unwrap();
     assert_eq!(code, Some(3), "{out}");
     assert!(out.contains("cannot connect"), "{out}");
+    drop(closed);
 }
 
 #[test]
