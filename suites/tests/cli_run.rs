@@ -49,16 +49,8 @@ async fn run_with(
     )
 }
 
-/// A loopback port that refuses connections for as long as the returned
-/// socket lives: bound, so no parallel test can take it, but not listening.
-/// (Binding a listener and dropping it left a window in which another test
-/// could take the port.)
-fn refused_port() -> (tokio::net::TcpSocket, u16) {
-    let s = tokio::net::TcpSocket::new_v4().unwrap();
-    s.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let port = s.local_addr().unwrap().port();
-    (s, port)
-}
+#[path = "support/ports.rs"]
+mod ports;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_passing_run_exits_0_and_writes_every_report() {
@@ -137,7 +129,7 @@ fn bad_inputs_exit_2() {
 fn a_sut_without_a_listener_is_an_error_not_a_pass() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = dir.path().join("sut.toml");
-    let (_closed, port) = refused_port();
+    let (_closed, port) = ports::refused_port();
     std::fs::write(
         &manifest,
         format!("name = \"x\"\n[mllp]\nlisten = \"127.0.0.1:{port}\"\n"),

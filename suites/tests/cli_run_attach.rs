@@ -137,16 +137,8 @@ async fn ack_receiver(
     out
 }
 
-/// A loopback port that refuses connections for as long as the returned
-/// socket lives: bound, so no parallel test can take it, but not listening.
-/// (Binding a listener and dropping it left a window in which another test
-/// could take the port.)
-fn refused_port() -> (tokio::net::TcpSocket, u16) {
-    let s = tokio::net::TcpSocket::new_v4().unwrap();
-    s.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let port = s.local_addr().unwrap().port();
-    (s, port)
-}
+#[path = "support/ports.rs"]
+mod ports;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attached_ack_receiver_verdicts_match_embedded() {
@@ -236,7 +228,7 @@ async fn attached_http_journal_scenarios_pass_for_the_reference_client() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_simulator_is_an_infrastructure_error() {
-    let (_closed, port) = refused_port();
+    let (_closed, port) = ports::refused_port();
     let sut = reference::start(None, Duration::from_millis(1200))
         .await
         .unwrap();

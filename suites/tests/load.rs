@@ -32,6 +32,9 @@ fn spec(target: SocketAddr, pacing: Pacing, messages: u64) -> LoadSpec {
     }
 }
 
+#[path = "support/ports.rs"]
+mod ports;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn latency_matches_a_known_injected_delay() {
     let delay = Duration::from_millis(25);
@@ -220,11 +223,8 @@ async fn naks_fail_the_run_with_exit_1_and_nothing_listening_is_exit_3() {
         "{junit}"
     );
 
-    // Bound but not listening: refuses connections, and no other socket can
-    // take the port while the run tries it.
-    let closed = tokio::net::TcpSocket::new_v4().unwrap();
-    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let addr = closed.local_addr().unwrap();
+    let (closed, port) = ports::refused_port();
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
     let a = args(addr, &d, &[]);
     let (code, out) = tokio::task::spawn_blocking(move || run_cli(a))
         .await

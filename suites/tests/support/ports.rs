@@ -12,6 +12,7 @@
 use std::net::{SocketAddr, TcpListener};
 
 /// `n` distinct free loopback addresses below the ephemeral port range.
+#[allow(dead_code)] // not every test binary that includes this file uses both
 pub fn free_addrs(n: usize) -> Vec<SocketAddr> {
     let ephemeral_low: u32 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
@@ -42,4 +43,16 @@ pub fn free_addrs(n: usize) -> Vec<SocketAddr> {
         "no free loopback ports below {ephemeral_low}"
     );
     held.iter().map(|l| l.local_addr().unwrap()).collect()
+}
+
+/// A loopback port that refuses connections for as long as the returned
+/// socket lives: bound, so no parallel test can take it, but not listening.
+/// (Binding a listener and dropping it left a window in which another test
+/// could take the port.)
+#[allow(dead_code)] // not every test binary that includes this file uses both
+pub fn refused_port() -> (tokio::net::TcpSocket, u16) {
+    let s = tokio::net::TcpSocket::new_v4().unwrap();
+    s.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = s.local_addr().unwrap().port();
+    (s, port)
 }
