@@ -102,3 +102,69 @@ async fn exchanges_are_journaled_for_the_timeline() {
     let mllp_out = sim.journal().entries(0, 1000, |e| e.mllp().is_some());
     assert!(mllp_out.len() >= 15, "every exchange is in the journal");
 }
+
+/// Write one raw frame to the reference receiver and read its ACK frames up
+/// to the application ACK (the messages ask for commit ACKs too):
+/// `MSA-1|MSA-2|detail text`, or `None` when it closed.
+async fn exchange(tcp: &mut tokio::net::TcpStream, raw: &[u8]) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if tcp.write_all(raw).await.is_err() {
+        return None;
+    }
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        while let Some(end) = got.windows(2).position(|w| w == b"\x1c\r") {
+            let frame: Vec<u8> = got.drain(..end + 2).collect();
+            let ack = simulator::hl7::Message::parse(&frame[1..end]).unwrap();
+            let code = ack.get_lossy("MSA-1");
+            if code.starts_with('C') {
+                continue;
+            }
+            // The detail text sits in ERR-7 from 2.5 on, in MSA-3 before.
+            let text = [ack.get_lossy("ERR-7"), ack.get_lossy("MSA-3")].concat();
+            return Some(format!("{code}|{}|{text}", ack.get_lossy("MSA-2")));
+        }
+        let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut chunk))
+            .await
+            .expect("an answer, not silence");
+        // A close with our unread flood in its buffer arrives as a reset.
+        let Ok(n @ 1..) = n else {
+            return None;
+        };
+        got.extend_from_slice(&chunk[..n]);
+    }
+}
+
+#[tokio::test]
+async fn the_reference_receiver_rejects_a_broken_end_block_and_closes_on_a_flood() {
+    use simulator::hl7::generators::{MessageType, generate, sample_context};
+    let sut = reference::start(None, ACK_TIMEOUT * 3).await.unwrap();
+    let mut tcp = tokio::net::TcpStream::connect(sut.mllp_addr).await.unwrap();
+    let message = |id: &str| {
+        let mut ctx = sample_context(7, 1);
+        ctx.control_id = id.into();
+        generate(MessageType::AdtA04, &ctx).encode()
+    };
+    // 0x1C followed by 'X' instead of CR: an AE naming the fault, for that
+    // message's MSH-10, and the message is not processed.
+    let mut broken = vec![0x0b];
+    broken.extend_from_slice(&message("BROKEN1"));
+    broken.extend_from_slice(b"\x1cX");
+    let nak = exchange(&mut tcp, &broken).await.expect("a NAK");
+    assert_eq!(
+        nak,
+        "AE|BROKEN1|MLLP end block 0x1C is followed by 0x58, not CR"
+    );
+    // The connection goes on: the next good frame is accepted.
+    let mut good = Vec::new();
+    simulator::hl7::mllp::frame_into(&message("GOOD1"), &mut good);
+    assert_eq!(exchange(&mut tcp, &good).await.unwrap(), "AA|GOOD1|");
+    assert_eq!(sut.processed(), ["GOOD1"]);
+    // A frame past the 1 MiB limit is never buffered: the receiver closes.
+    let mut flood = vec![0x0b];
+    flood.extend_from_slice(&message("FLOOD1"));
+    flood.resize((1 << 20) + 4096, b'A');
+    assert_eq!(exchange(&mut tcp, &flood).await, None, "closed");
+    assert_eq!(sut.processed(), ["GOOD1"]);
+}

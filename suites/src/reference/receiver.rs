@@ -158,10 +158,23 @@ async fn connection(mut tcp: TcpStream, shared: Arc<Shared>, stop: CancellationT
         loop {
             let step = match framer.decode(&buf) {
                 Ok(step) => step,
-                Err(_) => {
-                    // A framing error: drop what the framer asks and go on.
+                Err(mllp::MllpError::BadEndBlock { offset, found }) => {
+                    // The framer keeps the broken frame until its next step
+                    // drops it: reject it with an AE naming the framing
+                    // fault, as a careful receiver does, and go on.
+                    let payload = buf.get(1..=offset).unwrap_or_default();
+                    let why = format!("MLLP end block 0x1C is followed by 0x{found:02X}, not CR");
+                    for reply in respond(payload, &shared, Some(&why)).await {
+                        let mut out = Vec::with_capacity(reply.len() + 3);
+                        mllp::frame_into(&reply, &mut out);
+                        if tcp.write_all(&out).await.is_err() {
+                            return;
+                        }
+                    }
                     continue;
                 }
+                // Oversized: close rather than buffer a flood.
+                Err(_) => return,
             };
             let frame = step
                 .frame
@@ -177,7 +190,7 @@ async fn connection(mut tcp: TcpStream, shared: Arc<Shared>, stop: CancellationT
                     if shared.defect == Some(Defect::FirstFrameOnly) && handled_in_this_read > 1 {
                         continue;
                     }
-                    for reply in respond(&payload, &shared).await {
+                    for reply in respond(&payload, &shared, None).await {
                         let mut out = Vec::with_capacity(reply.len() + 3);
                         mllp::frame_into(&reply, &mut out);
                         if tcp.write_all(&out).await.is_err() {
@@ -206,8 +219,9 @@ fn timestamp() -> String {
     )
 }
 
-/// The ACK frames (payloads) for one inbound message.
-async fn respond(payload: &[u8], s: &Shared) -> Vec<Vec<u8>> {
+/// The ACK frames (payloads) for one inbound message; `framing` names a
+/// framing fault that makes it an error whatever its content.
+async fn respond(payload: &[u8], s: &Shared, framing: Option<&str>) -> Vec<Vec<u8>> {
     let ts = timestamp();
     let mut ids = |out: &mut Vec<u8>| {
         let n = s.ack_ids.fetch_add(1, Ordering::Relaxed) + 1;
@@ -233,7 +247,9 @@ async fn respond(payload: &[u8], s: &Shared) -> Vec<Vec<u8>> {
         policy.mode == ack::AckMode::Enhanced && s.defect != Some(Defect::NoEnhancedMode);
 
     // Decide the application outcome.
-    let (code, error) = if !SUPPORTED_VERSIONS.contains(&version.as_str()) {
+    let (code, error) = if let Some(why) = framing {
+        (AckCode::AE, Some(detail(b"MSH", 0, 100, why.to_owned())))
+    } else if !SUPPORTED_VERSIONS.contains(&version.as_str()) {
         (
             AckCode::AR,
             Some(detail(b"MSH", 12, 203, "unsupported version id")),
@@ -293,7 +309,12 @@ async fn respond(payload: &[u8], s: &Shared) -> Vec<Vec<u8>> {
     replies
 }
 
-fn detail(segment: &[u8; 3], field: usize, code: u16, text: &'static str) -> ErrorDetail<'static> {
+fn detail(
+    segment: &[u8; 3],
+    field: usize,
+    code: u16,
+    text: impl Into<std::borrow::Cow<'static, str>>,
+) -> ErrorDetail<'static> {
     ErrorDetail {
         location: Some(ErrorLocation {
             segment: *segment,
