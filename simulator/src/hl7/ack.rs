@@ -145,7 +145,12 @@ impl AckPolicy {
     /// Reads MSH-15/16. Both empty → original mode; otherwise enhanced.
     pub fn of(message: &Message<'_>) -> Self {
         let get = |p: &str| message.get(p).ok().flatten().unwrap_or_default();
-        let (m15, m16) = (get("MSH-15"), get("MSH-16"));
+        Self::from_fields(get("MSH-15"), get("MSH-16"))
+    }
+
+    /// The policy for raw MSH-15 and MSH-16 values (what [`AckPolicy::of`]
+    /// reads), for callers that already hold them.
+    pub fn from_fields(m15: &[u8], m16: &[u8]) -> Self {
         let blank = |v: &[u8]| v.trim_ascii().is_empty();
         let mode = if blank(m15) && blank(m16) {
             AckMode::Original

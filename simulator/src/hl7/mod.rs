@@ -31,5 +31,5 @@ pub use delim::Delimiters;
 pub use error::{EncodeError, ParseError, PathError};
 pub use escape::Charset;
 pub use mllp::{FrameKind, Framer, MllpCodec, MllpError, MllpFrame};
-pub use parse::{Component, Field, Message, ParseOptions, Repetition, Segment};
+pub use parse::{Component, Field, Message, ParseBuffer, ParseOptions, Repetition, Segment};
 pub use path::Path;

@@ -104,6 +104,9 @@ impl Journal {
         let t_us = self.now_us();
         let at = time::OffsetDateTime::now_utc();
         let entry;
+        // The evicted entry is dropped after the lock is released: freeing
+        // its strings is work no other recorder should wait for.
+        let evicted;
         {
             let mut ring = self.inner.ring.lock();
             // The sequence is taken under the lock so the ring stays in order.
@@ -116,12 +119,15 @@ impl Journal {
                 peer,
                 detail,
             });
-            if ring.len() == self.inner.capacity {
-                ring.pop_front();
+            evicted = if ring.len() == self.inner.capacity {
                 self.inner.evicted.fetch_add(1, Ordering::Relaxed);
-            }
+                ring.pop_front()
+            } else {
+                None
+            };
             ring.push_back(entry.clone());
         }
+        drop(evicted);
         if let Some(sink) = &self.inner.sink {
             sink.push(entry.clone());
         }

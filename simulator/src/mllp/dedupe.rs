@@ -13,9 +13,15 @@
 //! Memory is bounded: each sender keeps at most `duplicate_memory` control ids
 //! (least recently used out first), and at most [`MAX_SENDERS`] senders are
 //! tracked.
+//!
+//! The maps hash with foldhash (randomly seeded per process) rather than
+//! SipHash: every message does two lookups under the lock, and SipHash was
+//! a visible share of the listener's per-message CPU.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+
+use foldhash::fast::RandomState;
 
 use parking_lot::{Condvar, Mutex};
 use tokio::sync::Notify;
@@ -31,7 +37,7 @@ pub struct Dedupe {
 
 #[derive(Debug, Default)]
 struct Senders {
-    by_sender: HashMap<Box<[u8]>, Lru>,
+    by_sender: HashMap<Box<[u8]>, Lru, RandomState>,
     tick: u64,
 }
 
@@ -47,7 +53,7 @@ type Stored = (u64, Slot);
 
 #[derive(Debug, Default)]
 struct Lru {
-    map: HashMap<Box<[u8]>, Stored>,
+    map: HashMap<Box<[u8]>, Stored, RandomState>,
     /// Use order; entries whose tick no longer matches the map are stale.
     order: VecDeque<(u64, Box<[u8]>)>,
     last_used: u64,

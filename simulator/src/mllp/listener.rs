@@ -25,11 +25,12 @@ use super::MllpLimits;
 use super::apply;
 use super::conn::{self, Stream};
 use super::dedupe::{Begin, Pending};
+use super::header::Header;
 use super::policy::{self, Outcome, Problem};
 use crate::faults::{FaultKind, Injected};
 use crate::hl7::ack::{self, Ack, ErrorDetail, ErrorLocation, Severity, codes};
 use crate::hl7::mllp::{self as framing, FrameKind, Framer, MllpError};
-use crate::hl7::{Charset, Message};
+use crate::hl7::{Charset, Message, ParseBuffer, ParseOptions};
 use crate::journal::{Detail, MllpExchange, Note, Surface};
 use crate::server::AppState;
 
@@ -176,6 +177,8 @@ impl Listener {
         let mut buf = BytesMut::with_capacity(16 * 1024);
         let mut out = Vec::with_capacity(1024);
         let mut scratch = Vec::with_capacity(512);
+        // Segment spans of the frame being handled, reused for every frame.
+        let mut spans = ParseBuffer::default();
         let mut skipped = 0usize;
         // ACKs of the frames decoded from one read, written together when
         // the read buffer is drained (one write per read, not per frame);
@@ -236,13 +239,15 @@ impl Listener {
                 };
                 let started = Instant::now();
                 let frame = &buf[range];
-                let (mut x, mut reply) = self.handle(kind, frame, conn, &mut out, &mut scratch);
+                let (mut x, mut reply) =
+                    self.handle(kind, frame, conn, &mut out, &mut scratch, &mut spans);
                 while let Some(original) = reply.wait.take() {
                     match original.wait().await {
                         Some(stored) => self.replay(&stored, &mut out, &mut x),
                         // Released without an ACK: handle it afresh.
                         None => {
-                            (x, reply) = self.handle(kind, frame, conn, &mut out, &mut scratch);
+                            (x, reply) =
+                                self.handle(kind, frame, conn, &mut out, &mut scratch, &mut spans);
                         }
                     }
                 }
@@ -412,14 +417,15 @@ impl Listener {
             notes: vec![Note::new("framing", e.to_string())],
             ..MllpExchange::default()
         };
-        describe(&m, &mut x);
+        let h = Header::read(&m);
+        describe(&h, &m, &mut x);
         let problem = Problem {
             code: codes::INTERNAL_ERROR,
             location: None,
             text: e.to_string(),
         };
         let p = self.state.profile();
-        let plan = policy::plan(&p.hl7, &m, Outcome::Rejected);
+        let plan = policy::plan(&p.hl7, &h, Outcome::Rejected);
         self.write_acks(&m, plan, Some(&problem), out, scratch, &mut x);
         Some(x)
     }
@@ -448,9 +454,10 @@ impl Listener {
         };
         match Message::parse(payload) {
             Ok(m) => {
-                describe(&m, &mut x);
+                let h = Header::read(&m);
+                describe(&h, &m, &mut x);
                 let p = self.state.profile();
-                let plan = policy::plan(&p.hl7, &m, Outcome::Error);
+                let plan = policy::plan(&p.hl7, &h, Outcome::Error);
                 self.write_acks(&m, plan, Some(&problem), out, scratch, &mut x);
             }
             Err(e) => self.write_parse_nak(payload, &e, out, scratch, &mut x),
@@ -494,15 +501,28 @@ impl Listener {
         let started = Instant::now();
         let mut out = Vec::with_capacity(512);
         let mut scratch = Vec::with_capacity(512);
-        let (mut x, mut reply) =
-            self.handle(FrameKind::Message, payload, 0, &mut out, &mut scratch);
+        let mut spans = ParseBuffer::default();
+        let (mut x, mut reply) = self.handle(
+            FrameKind::Message,
+            payload,
+            0,
+            &mut out,
+            &mut scratch,
+            &mut spans,
+        );
         // Batch import runs on a blocking thread: wait for a racing original.
         while let Some(original) = reply.wait.take() {
             match original.wait_blocking() {
                 Some(stored) => self.replay(&stored, &mut out, &mut x),
                 None => {
-                    (x, reply) =
-                        self.handle(FrameKind::Message, payload, 0, &mut out, &mut scratch);
+                    (x, reply) = self.handle(
+                        FrameKind::Message,
+                        payload,
+                        0,
+                        &mut out,
+                        &mut scratch,
+                        &mut spans,
+                    );
                 }
             }
         }
@@ -517,7 +537,8 @@ impl Listener {
     }
 
     /// Handle one frame: parse, dedupe, admit, apply, ACK, faults. Fills
-    /// `out` with the framed reply bytes.
+    /// `out` with the framed reply bytes; the parse reuses `spans` (one per
+    /// connection: no span allocation per message).
     fn handle(
         &self,
         kind: FrameKind,
@@ -525,6 +546,7 @@ impl Listener {
         conn: u64,
         out: &mut Vec<u8>,
         scratch: &mut Vec<u8>,
+        spans: &mut ParseBuffer,
     ) -> (MllpExchange, Reply) {
         out.clear();
         let mut x = MllpExchange {
@@ -540,7 +562,7 @@ impl Listener {
             ));
             return (x, Reply::default());
         }
-        let m = match Message::parse(payload) {
+        let m = match Message::parse_in(payload, ParseOptions::default(), std::mem::take(spans)) {
             Ok(m) => m,
             Err(e) => {
                 self.write_parse_nak(payload, &e, out, scratch, &mut x);
@@ -553,26 +575,39 @@ impl Listener {
                 return (x, Reply::default());
             }
         };
-        describe(&m, &mut x);
+        let reply = self.handle_parsed(&m, &mut x, out, scratch);
+        *spans = m.into_buffer();
+        (x, reply)
+    }
+
+    /// [`Listener::handle`] for a message that parsed.
+    fn handle_parsed(
+        &self,
+        m: &Message<'_>,
+        x: &mut MllpExchange,
+        out: &mut Vec<u8>,
+        scratch: &mut Vec<u8>,
+    ) -> Reply {
+        let h = Header::read(m);
+        describe(&h, m, x);
         let profile = self.state.profile();
         let hl7 = &profile.hl7;
         // The sender's identity for duplicates: MSH-3 plus MSH-4, built in
         // the connection's scratch buffer (free until the ACK is written).
-        let get = |p: &str| m.get(p).ok().flatten().unwrap_or_default();
-        let msh3 = get("MSH-3");
+        let msh3 = h.sending_application;
         scratch.clear();
         scratch.extend_from_slice(msh3);
         scratch.push(b'|');
-        scratch.extend_from_slice(get("MSH-4"));
-        let control_id = m.control_id();
+        scratch.extend_from_slice(h.sending_facility);
+        let control_id = h.control_id;
         let memory = hl7.duplicate_memory as usize;
         let reservation = match self.state.mllp.dedupe.begin(scratch, control_id, memory) {
             Begin::Off => None,
             Begin::Reserved(r) => Some(r),
             Begin::Stored(stored) => {
                 x.outcome = "duplicate".into();
-                self.replay(&stored, out, &mut x);
-                return (x, Reply::default());
+                self.replay(&stored, out, x);
+                return Reply::default();
             }
             Begin::InFlight(original) => {
                 // Processed right now on another connection: its ACK is ours.
@@ -581,12 +616,12 @@ impl Listener {
                     wait: Some(original),
                     ..Reply::default()
                 };
-                return (x, reply);
+                return reply;
             }
         };
         let fault = self.pick_fault(x.msh9.as_deref().unwrap_or_default());
         let mut reply = Reply::default();
-        let (outcome, problem) = match (&fault, policy::admit(hl7, &m)) {
+        let (outcome, problem) = match (&fault, policy::admit(hl7, &h)) {
             (_, Err(p)) => (Outcome::Rejected, Some(p)),
             (
                 Some(Injected {
@@ -607,9 +642,9 @@ impl Listener {
                 };
                 (o, Some(p))
             }
-            (_, Ok(())) => match check_charset(&m) {
+            (_, Ok(())) => match check_charset(m, h.charset) {
                 Err(p) => (Outcome::Error, Some(p)),
-                Ok(()) => match apply::apply(&self.state.practice, &m) {
+                Ok(()) => match apply::apply(&self.state.practice, m) {
                     Ok(applied) => {
                         if let Some(n) = applied.note {
                             x.notes.push(Note::new("practice", n));
@@ -631,8 +666,8 @@ impl Listener {
         if let Some(p) = &problem {
             x.notes.push(Note::new("error", p.text.clone()));
         }
-        let plan = policy::plan(hl7, &m, outcome);
-        self.write_acks(&m, plan, problem.as_ref(), out, scratch, &mut x);
+        let plan = policy::plan(hl7, &h, outcome);
+        self.write_acks(m, plan, problem.as_ref(), out, scratch, x);
         if let Some(r) = reservation {
             r.complete(Arc::from(&out[..]));
         }
@@ -643,7 +678,7 @@ impl Listener {
                 FaultKind::SplitWrites { chunk } => reply.chunk = Some(*chunk),
                 FaultKind::WrongMsa2 => {
                     wrong_msa2(out);
-                    self.describe_reply(out, &mut x);
+                    self.describe_reply(out, x);
                 }
                 FaultKind::CommitAck => {
                     out.splice(0..0, [framing::SB, framing::ACK, framing::EB, framing::CR]);
@@ -652,7 +687,7 @@ impl Listener {
             }
             x.fault = Some(f.name);
         }
-        (x, reply)
+        reply
     }
 
     fn pick_fault(&self, msh9: &str) -> Option<Injected> {
@@ -721,9 +756,13 @@ impl Listener {
             let all: Vec<_> = plan.codes().map(|c| c.as_str()).collect();
             x.notes.push(Note::new("acks", all.join(",")));
         }
-        // MSA-2 echoes MSH-10 (no re-parse of the ACK on the hot path).
+        // MSA-2 echoes MSH-10 (no re-parse of the ACK on the hot path);
+        // `describe` has already put it in the entry.
         x.ack_code = last.map(str::to_owned);
-        x.ack_control_id = x.ack_code.as_ref().map(|_| conn::text(m.control_id()));
+        x.ack_control_id = match x.ack_code {
+            Some(_) => x.msh10.clone().or_else(|| Some(conn::text(m.control_id()))),
+            None => None,
+        };
     }
 
     /// A duplicate: the stored ACK bytes again.
@@ -754,18 +793,17 @@ impl Listener {
 const MAX_HEADER: usize = 4096;
 
 /// MSH-9 and MSH-10 (and the sender and patient) for the journal: never whole segments.
-fn describe(m: &Message<'_>, x: &mut MllpExchange) {
-    let get = |p: &str| m.get(p).ok().flatten().unwrap_or_default();
-    let mut msh9 = String::with_capacity(8);
-    msh9.push_str(&String::from_utf8_lossy(get("MSH-9.1")));
+fn describe(h: &Header<'_>, m: &Message<'_>, x: &mut MllpExchange) {
+    let mut msh9 = String::with_capacity(h.message_code.len() + h.trigger_event.len() + 1);
+    msh9.push_str(&String::from_utf8_lossy(h.message_code));
     msh9.push('^');
-    msh9.push_str(&String::from_utf8_lossy(get("MSH-9.2")));
+    msh9.push_str(&String::from_utf8_lossy(h.trigger_event));
     x.msh9 = Some(msh9);
-    x.msh10 = Some(conn::text(m.control_id()));
-    x.sender = Some(conn::text(get("MSH-3")));
+    x.msh10 = Some(conn::text(h.control_id));
+    x.sender = Some(conn::text(h.sending_application));
     // The patient (PID-3.1 MRN) lets a runner judge per-patient ordering of
     // an integration's feed; an identifier only, never the segment.
-    let mrn = get("PID-3.1");
+    let mrn = m.get("PID-3.1").ok().flatten().unwrap_or_default();
     if !mrn.is_empty() {
         x.notes.push(Note::new("patient", conn::text(mrn)));
     }
@@ -773,8 +811,8 @@ fn describe(m: &Message<'_>, x: &mut MllpExchange) {
 
 /// Text is checked against MSH-18: an ASCII or UTF-8 message must be valid
 /// UTF-8 (Latin-1 takes any byte).
-fn check_charset(m: &Message<'_>) -> Result<(), Problem> {
-    if m.charset() == Charset::Latin1 {
+fn check_charset(m: &Message<'_>, charset: Charset) -> Result<(), Problem> {
+    if charset == Charset::Latin1 {
         return Ok(());
     }
     let raw = m.as_bytes();

@@ -10,6 +10,7 @@
 //!   MSH-9/MSH-12, AE for processing errors).
 //! - [`apply`]: an accepted inbound message → a practice write and a
 //!   [`PracticeChange`](crate::events::PracticeChange).
+//! - [`header`]: the MSH fields the listener reads, split out of MSH once.
 //! - [`dedupe`]: duplicate MSH-10 detection per sender with the stored ACK bytes.
 //! - [`render`]: practice → outbound NextGen-shaped message with the profile's quirks.
 //! - [`destination`]: outbound destinations (MLLP or MLLPS, their TLS trust).
@@ -23,6 +24,7 @@ pub mod batch;
 pub mod conn;
 pub mod dedupe;
 pub mod destination;
+pub mod header;
 pub mod listener;
 pub mod policy;
 pub mod render;

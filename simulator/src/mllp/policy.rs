@@ -13,8 +13,9 @@
 //! `accepted-messages` (ERR-3 200) or an MSH-12 not in `accepted-versions`
 //! (ERR-3 203); processing errors are `AE`.
 
+use super::header::Header;
 use crate::hl7::ack::{AckCondition, AckPolicy, ErrorLocation, codes};
-use crate::hl7::{AckCode, AckMode, Message};
+use crate::hl7::{AckCode, AckMode};
 use crate::profile::{AckMode as ProfileAckMode, Hl7Profile};
 
 /// A reason to answer with an error code.
@@ -91,11 +92,10 @@ fn original(outcome: Outcome) -> AckCode {
 }
 
 /// The ACK plan for `m` under profile `p`, given how processing ended.
-pub fn plan(p: &Hl7Profile, m: &Message<'_>, outcome: Outcome) -> Plan {
+pub fn plan(p: &Hl7Profile, h: &Header<'_>, outcome: Outcome) -> Plan {
     let success = outcome == Outcome::Accepted;
     if p.msh15_gate {
-        let msh15 = m.get("MSH-15").ok().flatten().unwrap_or_default();
-        let send = AckCondition::parse(msh15)
+        let send = AckCondition::parse(h.accept_ack)
             .unwrap_or(AckCondition::Always)
             .requires(success);
         return Plan {
@@ -103,7 +103,7 @@ pub fn plan(p: &Hl7Profile, m: &Message<'_>, outcome: Outcome) -> Plan {
             application: send.then(|| original(outcome)),
         };
     }
-    let policy = AckPolicy::of(m);
+    let policy = AckPolicy::from_fields(h.accept_ack, h.application_ack);
     if p.ack_mode == ProfileAckMode::Original || policy.mode == AckMode::Original {
         return Plan {
             accept: None,
@@ -132,9 +132,8 @@ pub fn plan(p: &Hl7Profile, m: &Message<'_>, outcome: Outcome) -> Plan {
 }
 
 /// `AR`-level checks: MSH-9 in `accepted-messages`, MSH-12 in `accepted-versions`.
-pub fn admit(p: &Hl7Profile, m: &Message<'_>) -> Result<(), Problem> {
-    let get = |path: &str| m.get(path).ok().flatten().unwrap_or_default();
-    let (kind, event) = (get("MSH-9.1"), get("MSH-9.2"));
+pub fn admit(p: &Hl7Profile, h: &Header<'_>) -> Result<(), Problem> {
+    let (kind, event) = (h.message_code, h.trigger_event);
     let known = p.accepted_messages.iter().any(|a| {
         let mut it = a.split('^');
         it.next().map(str::as_bytes) == Some(kind) && it.next().map(str::as_bytes) == Some(event)
@@ -151,7 +150,7 @@ pub fn admit(p: &Hl7Profile, m: &Message<'_>) -> Result<(), Problem> {
             ),
         ));
     }
-    let version = get("MSH-12.1");
+    let version = h.version;
     if !p.accepted_versions.iter().any(|v| v.as_bytes() == version) {
         return Err(Problem::at(
             codes::UNSUPPORTED_VERSION,
@@ -169,6 +168,7 @@ pub fn admit(p: &Hl7Profile, m: &Message<'_>) -> Result<(), Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hl7::Message;
 
     fn msg(msh15: &str, msh16: &str) -> Vec<u8> {
         format!("MSH|^~\\&|A|B|C|D|20260101||ADT^A04|1|P|2.5.1|||{msh15}|{msh16}\rPID|1\r")
@@ -177,7 +177,10 @@ mod tests {
 
     fn codes_of(p: &Hl7Profile, raw: &[u8], o: Outcome) -> Vec<&'static str> {
         let m = Message::parse(raw).unwrap();
-        plan(p, &m, o).codes().map(AckCode::as_str).collect()
+        plan(p, &Header::read(&m), o)
+            .codes()
+            .map(AckCode::as_str)
+            .collect()
     }
 
     #[test]
