@@ -98,10 +98,12 @@ pub(crate) async fn serve(
             continue;
         };
         let _ = tcp.set_nodelay(true);
+        let peer_text = super::journal_layer::PeerText(peer.to_string().into());
         let svc = app
             .clone()
             .map_request(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                req.extensions_mut().insert(peer_text.clone());
                 req
             });
         let conn = builder.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(svc));
