@@ -106,15 +106,21 @@ pub fn router(state: AppState) -> Router {
 
 async fn dispatch(State(state): State<AppState>, slot: NoteSlot, req: Request) -> Response {
     let p = state.profile();
-    let path = req.uri().path().to_owned();
-    let Some(rest) = strip_base(&path, &p.fhir.base_path) else {
+    // A `Uri` clone shares its bytes, so the path outlives `req` (moved into
+    // the handlers below) without copying it on every request.
+    let uri = req.uri().clone();
+    let path = uri.path();
+    let Some(rest) = strip_base(path, &p.fhir.base_path) else {
         return FhirError::new(StatusCode::NOT_FOUND, "not-found", "not a FHIR path")
             .into_response();
     };
     let base = &p.fhir.base_path;
-    let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let parsed = segments(rest);
+    // More segments than any interaction has: no arm but the last matches
+    // an empty slice, which is where such a path belongs.
+    let segs: &[&str] = parsed.as_ref().map_or(&[], |(s, n)| &s[..*n]);
     let method = req.method().clone();
-    match segs.as_slice() {
+    match segs {
         [".well-known", "smart-configuration"] => {
             slot.with(|n| n.route = Some(format!("{base}/.well-known/smart-configuration")));
             if method != Method::GET {
@@ -149,6 +155,22 @@ async fn dispatch(State(state): State<AppState>, slot: NoteSlot, req: Request) -
         }
     }
 }
+
+/// The non-empty `/`-separated segments of `rest`, without allocating a
+/// `Vec` per request; `None` when there are more than [`MAX_SEGS`], which no
+/// FHIR interaction has.
+fn segments(rest: &str) -> Option<([&str; MAX_SEGS], usize)> {
+    let mut segs = [""; MAX_SEGS];
+    let mut n = 0;
+    for s in rest.split('/').filter(|s| !s.is_empty()) {
+        *segs.get_mut(n)? = s;
+        n += 1;
+    }
+    Some((segs, n))
+}
+
+/// The most path segments below the base of any FHIR interaction we route.
+const MAX_SEGS: usize = 2;
 
 /// 405 for writes: NextGen's FHIR is read-only.
 pub fn read_only(method: &Method) -> Response {

@@ -70,6 +70,10 @@ pub(crate) async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .max_buf_size(limits.max_header_bytes.max(8192))
+        // Head and body in one buffer, written with one `send`: the bodies
+        // we serve are small (a 1 KB resource, a page of a Bundle), so the
+        // copy is cheaper than the `writev` hyper would use otherwise.
+        .writev(false)
         .keep_alive(true);
     loop {
         let (mut tcp, peer) = tokio::select! {
@@ -94,10 +98,12 @@ pub(crate) async fn serve(
             continue;
         };
         let _ = tcp.set_nodelay(true);
+        let peer_text = super::journal_layer::PeerText(peer.to_string().into());
         let svc = app
             .clone()
             .map_request(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                req.extensions_mut().insert(peer_text.clone());
                 req
             });
         let conn = builder.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(svc));
