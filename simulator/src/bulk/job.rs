@@ -412,9 +412,20 @@ impl Job {
 }
 
 /// Render the chart of patient `pos` of the selection, uncached.
-fn chart_at(practice: &Practice, spec: &Spec, pos: usize) -> Option<(PatientIndex, Chart)> {
+/// A `Patient` file needs the demographics only, and a `Consent` file those
+/// of patients who cannot have a consent: their records are not generated.
+fn chart_at(
+    practice: &Practice,
+    spec: &Spec,
+    ty: &str,
+    pos: usize,
+) -> Option<(PatientIndex, Chart)> {
     let i = spec.patients.get(pos)?;
-    practice.chart(i).map(|c| (i, c))
+    if ty == "Patient" || (ty == "Consent" && !practice.may_have_consent(i)) {
+        practice.demographics_chart(i).map(|c| (i, c))
+    } else {
+        practice.chart(i).map(|c| (i, c))
+    }
 }
 
 struct Cutter {
@@ -549,7 +560,12 @@ pub fn plan(
     let count = |pos: usize| -> (Vec<usize>, u64, u64) {
         let mut kept = vec![0; spec.types.len()];
         let (mut withheld, mut disclosed) = (0, 0);
-        let Some((i, chart)) = chart_at(practice, spec, pos) else {
+        let only = if spec.types.iter().all(|t| t == "Patient") {
+            "Patient"
+        } else {
+            ""
+        };
+        let Some((i, chart)) = chart_at(practice, spec, only, pos) else {
             return (kept, 0, 0);
         };
         let withhold = spec.withholds(practice, i);
@@ -649,7 +665,7 @@ pub fn produce(
             let lines = |pos: usize| -> (Vec<u8>, Vec<usize>) {
                 let mut bytes = Vec::with_capacity(16 * 1024);
                 let mut ends = Vec::with_capacity(64);
-                if let Some((i, chart)) = chart_at(practice, spec, pos) {
+                if let Some((i, chart)) = chart_at(practice, spec, &f.ty, pos) {
                     let withhold = spec.withholds(practice, i);
                     let typed = spec.typed(&f.ty)
                         && super::ndjson::write_lines(
@@ -761,6 +777,116 @@ mod tests {
                 assert!(render_type(&p, &c, ty).contains(v));
             }
         }
+    }
+    /// A `Patient` file is produced from the demographics alone; its lines
+    /// must equal the full chart's `Patient`, for generated, patched and
+    /// created patients alike, and `Practice::chart` must be unchanged by
+    /// generating the demographics once.
+    #[test]
+    fn patient_file_from_demographics_equals_the_full_chart() {
+        use crate::practice::{NewPatient, PatientPatch, Sex};
+        let p = Practice::new(PracticeConfig {
+            patients: 300,
+            ..PracticeConfig::default()
+        });
+        let pristine = Practice::new(p.config().clone());
+        let before = p.chart(PatientIndex(7)).unwrap();
+        p.update_patient(
+            PatientIndex(7),
+            PatientPatch {
+                family: Some("Renamed".into()),
+                birth_date: Some(time::macros::date!(1950 - 01 - 02)),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        // Consent set at run time on a patient without Part 2 records.
+        let plain = p.patient_indices().find(|&i| !p.is_part2(i)).unwrap();
+        p.set_consent(plain, crate::practice::ConsentState::Granted);
+        assert!(p.may_have_consent(plain));
+        let created = p.create_patient(NewPatient::new(
+            "Testperson",
+            "Alex",
+            Sex::F,
+            time::macros::date!(1990 - 04 - 02),
+        ));
+        let patched = p.chart(PatientIndex(7)).unwrap();
+        assert_eq!(patched.patient.name.family, "Renamed");
+        // Records follow the generated demographics, not the patch.
+        let records = |c: &Chart| {
+            let v = serde_json::to_value(c).unwrap();
+            v.as_object()
+                .unwrap()
+                .iter()
+                .filter(|(k, _)| *k != "patient")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(records(&patched), records(&before));
+        for i in p.patient_indices() {
+            let full = p.chart(i).unwrap();
+            let demo = p.demographics_chart(i).unwrap();
+            assert_eq!(demo.patient, full.patient, "patient {i:?}");
+            assert!(demo.encounters.is_empty() && demo.observations.is_empty());
+            assert_eq!(
+                render_type(&p, &demo, "Patient"),
+                render_type(&p, &full, "Patient"),
+                "patient {i:?}"
+            );
+            if !p.may_have_consent(i) {
+                assert!(full.consent.is_none(), "patient {i:?}");
+            }
+            if i != PatientIndex(7) && i != created.index && i != plain {
+                assert_eq!(
+                    serde_json::to_value(&full).unwrap(),
+                    serde_json::to_value(pristine.chart(i).unwrap()).unwrap(),
+                    "patient {i:?}"
+                );
+            }
+        }
+        let mut consents = 0;
+        for ty in ["Patient", "Consent"] {
+            let s = Spec {
+                types: vec![ty.to_owned()],
+                directory_types: Vec::new(),
+                since: None,
+                until: None,
+                elements: None,
+                provenance_org: None,
+                type_filters: Default::default(),
+                scope_filters: Default::default(),
+                patients: Selection::All(p.patient_count()),
+                part2_withhold: false,
+                part2_consent: false,
+                now: 0,
+            };
+            let f = FilePlan {
+                ty: ty.to_owned(),
+                name: String::new(),
+                start: Start::Patients { pos: 0, skip: 0 },
+                count: usize::MAX,
+            };
+            let mut got = Vec::new();
+            produce(&p, &[], &s, &f, |b| {
+                got.extend_from_slice(&b);
+                true
+            });
+            let mut want = Vec::new();
+            for i in p.patient_indices() {
+                for v in render_type(&p, &p.chart(i).unwrap(), ty) {
+                    serde_json::to_writer(&mut want, &v).unwrap();
+                    want.push(b'\n');
+                    consents += usize::from(ty == "Consent");
+                }
+            }
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                String::from_utf8(want).unwrap(),
+                "{ty}"
+            );
+        }
+        // The run-time consent and some generated Part 2 ones.
+        assert!(consents >= 3, "only {consents} Consent lines compared");
     }
 }
 

@@ -223,16 +223,38 @@ impl Practice {
 
     /// Every record of one patient, overlay applied.
     pub fn chart(&self, i: PatientIndex) -> Option<Chart> {
-        let patient = self.patient(i)?;
-        let mut chart = if self.is_generated(i) {
-            let mut c = self.g().chart(self.g().patient(i.0));
-            c.patient = patient;
-            c
-        } else {
-            Generator::empty_chart(patient)
+        let ov = self.inner.overlay.read();
+        let mut chart = match ov.patient(self.inner.cfg.patients, i) {
+            // Patched: records still follow the generated demographics.
+            Some(patched) if self.is_generated(i) => {
+                let mut c = self.g().chart(self.g().patient(i.0));
+                c.patient = patched.clone();
+                c
+            }
+            Some(created) => Generator::empty_chart(created.clone()),
+            // Unpatched: the generated demographics are the chart's own, so
+            // they are generated once, not once for the chart and once more.
+            None if self.is_generated(i) => self.g().chart(self.g().patient(i.0)),
+            None => return None,
         };
-        self.inner.overlay.read().apply(self.g(), &mut chart);
+        ov.apply(self.g(), &mut chart);
         Some(chart)
+    }
+
+    /// Patient `i`'s chart with only the demographics filled in and every
+    /// record list empty: what a consumer of the `Patient` alone needs (a
+    /// Bulk `Patient` file), without generating the records. `patient` is
+    /// the same as [`Practice::chart`]'s.
+    pub fn demographics_chart(&self, i: PatientIndex) -> Option<Chart> {
+        self.patient(i).map(Generator::empty_chart)
+    }
+
+    /// Whether patient `i`'s chart can hold a `consent` record: only Part 2
+    /// patients are generated one, and otherwise only a run-time
+    /// [`Practice::set_consent`] adds one. When `false`, the chart's
+    /// `consent` is `None` and [`Practice::demographics_chart`] suffices.
+    pub fn may_have_consent(&self, i: PatientIndex) -> bool {
+        self.is_part2(i) || self.inner.overlay.read().consents.contains_key(&i.0)
     }
 
     /// O(1): decode the GUID.
