@@ -288,6 +288,7 @@ impl SimulatorBuilder {
         tasks.spawn(http::serve(
             http,
             router(state.clone()),
+            state.clone(),
             self.http_limits,
             shutdown.clone(),
             tasks.clone(),
