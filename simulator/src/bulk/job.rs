@@ -721,6 +721,22 @@ pub fn produce(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One file holding every `ty` resource of `s`'s patients, unsplit.
+    pub(super) fn whole_file(p: &Practice, s: &Spec, ty: &str) -> Vec<u8> {
+        let f = FilePlan {
+            ty: ty.to_owned(),
+            name: String::new(),
+            start: Start::Patients { pos: 0, skip: 0 },
+            count: usize::MAX,
+        };
+        let mut got = Vec::new();
+        produce(p, &[], s, &f, |b| {
+            got.extend_from_slice(&b);
+            true
+        });
+        got
+    }
     use crate::practice::PracticeConfig;
 
     #[test]
@@ -860,17 +876,7 @@ mod tests {
                 part2_consent: false,
                 now: 0,
             };
-            let f = FilePlan {
-                ty: ty.to_owned(),
-                name: String::new(),
-                start: Start::Patients { pos: 0, skip: 0 },
-                count: usize::MAX,
-            };
-            let mut got = Vec::new();
-            produce(&p, &[], &s, &f, |b| {
-                got.extend_from_slice(&b);
-                true
-            });
+            let got = whole_file(&p, &s, ty);
             let mut want = Vec::new();
             for i in p.patient_indices() {
                 for v in render_type(&p, &p.chart(i).unwrap(), ty) {
@@ -969,17 +975,7 @@ mod typed_tests {
                         }
                     }
                 }
-                let f = FilePlan {
-                    ty: ty.clone(),
-                    name: String::new(),
-                    start: Start::Patients { pos: 0, skip: 0 },
-                    count: usize::MAX,
-                };
-                let mut got = Vec::new();
-                produce(&p, &[], s, &f, |b| {
-                    got.extend_from_slice(&b);
-                    true
-                });
+                let got = super::tests::whole_file(&p, s, ty);
                 assert!(want.len() > 10_000, "{ty}: {} bytes", want.len());
                 assert!(
                     got == want,
