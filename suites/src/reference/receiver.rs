@@ -164,12 +164,9 @@ async fn connection(mut tcp: TcpStream, shared: Arc<Shared>, stop: CancellationT
                     // fault, as a careful receiver does, and go on.
                     let payload = buf.get(1..=offset).unwrap_or_default();
                     let why = format!("MLLP end block 0x1C is followed by 0x{found:02X}, not CR");
-                    for reply in respond(payload, &shared, Some(&why)).await {
-                        let mut out = Vec::with_capacity(reply.len() + 3);
-                        mllp::frame_into(&reply, &mut out);
-                        if tcp.write_all(&out).await.is_err() {
-                            return;
-                        }
+                    let replies = respond(payload, &shared, Some(&why)).await;
+                    if !send(&mut tcp, replies).await {
+                        return;
                     }
                     continue;
                 }
@@ -190,12 +187,8 @@ async fn connection(mut tcp: TcpStream, shared: Arc<Shared>, stop: CancellationT
                     if shared.defect == Some(Defect::FirstFrameOnly) && handled_in_this_read > 1 {
                         continue;
                     }
-                    for reply in respond(&payload, &shared, None).await {
-                        let mut out = Vec::with_capacity(reply.len() + 3);
-                        mllp::frame_into(&reply, &mut out);
-                        if tcp.write_all(&out).await.is_err() {
-                            return;
-                        }
+                    if !send(&mut tcp, respond(&payload, &shared, None).await).await {
+                        return;
                     }
                 }
                 Some(_) => {}
@@ -204,6 +197,18 @@ async fn connection(mut tcp: TcpStream, shared: Arc<Shared>, stop: CancellationT
             }
         }
     }
+}
+
+/// Frame and write `replies`; false when the peer is gone.
+async fn send(tcp: &mut TcpStream, replies: Vec<Vec<u8>>) -> bool {
+    for reply in replies {
+        let mut out = Vec::with_capacity(reply.len() + 3);
+        mllp::frame_into(&reply, &mut out);
+        if tcp.write_all(&out).await.is_err() {
+            return false;
+        }
+    }
+    true
 }
 
 fn timestamp() -> String {
