@@ -28,6 +28,9 @@ use crate::fhir::render::{
 };
 use crate::practice::{self, Chart, Coding, Guid, Identifier, ObservationValue, Practice};
 
+mod clinical;
+mod people;
+
 /// Types written by this module; every other type goes through `Value`.
 pub const TYPED: &[&str] = &[
     "Observation",
@@ -911,9 +914,21 @@ pub fn each_record(c: &Chart, ty: &str, mut f: impl FnMut(OffsetDateTime, bool))
             .lab_panels
             .iter()
             .for_each(|l| f(l.last_updated, l.part2.is_some())),
-        _ => return false,
+        _ => return clinical::each_record(c, ty, &mut f) || people::each_record(c, ty, &mut f),
     }
     true
+}
+
+/// End the line just written to `out` and record where it ends; a failed
+/// write (only a failing serializer fails on a `Vec`) drops the partial line.
+fn end_line(out: &mut Vec<u8>, ends: &mut Vec<usize>, r: serde_json::Result<()>) {
+    match r {
+        Ok(()) => {
+            out.push(b'\n');
+            ends.push(out.len());
+        }
+        Err(_) => out.truncate(ends.last().copied().unwrap_or(0)),
+    }
 }
 
 /// Append one NDJSON line per resource of typed type `ty` in chart `c` that
@@ -927,29 +942,19 @@ pub fn write_lines(
     ty: &str,
     keep: impl Fn(OffsetDateTime, bool) -> bool,
 ) -> bool {
-    let mut line = |out: &mut Vec<u8>, r: serde_json::Result<()>| {
-        // Writing into a Vec fails only if a serializer does; drop a partial line.
-        match r {
-            Ok(()) => {
-                out.push(b'\n');
-                ends.push(out.len());
-            }
-            Err(_) => out.truncate(ends.last().copied().unwrap_or(0)),
-        }
-    };
     match ty {
         "Observation" => {
             for o in &c.observations {
                 if keep(o.last_updated, o.part2.is_some()) {
                     let r = write_observation(out, o);
-                    line(out, r);
+                    end_line(out, ends, r);
                 }
             }
             let pt = &c.patient;
             for (n, a) in pt.sdoh.iter().enumerate() {
                 if keep(pt.last_updated, false) {
                     let r = write_sdoh(out, pt, n, a);
-                    line(out, r);
+                    end_line(out, ends, r);
                 }
             }
         }
@@ -957,7 +962,7 @@ pub fn write_lines(
             for e in &c.encounters {
                 if keep(e.last_updated, e.part2.is_some()) {
                     let r = write_encounter(out, p, e);
-                    line(out, r);
+                    end_line(out, ends, r);
                 }
             }
         }
@@ -965,7 +970,7 @@ pub fn write_lines(
             for d in &c.documents {
                 if keep(d.last_updated, d.part2.is_some()) {
                     let r = write_document(out, d);
-                    line(out, r);
+                    end_line(out, ends, r);
                 }
             }
         }
@@ -973,7 +978,7 @@ pub fn write_lines(
             for a in &c.appointments {
                 if keep(a.last_updated, false) {
                     let r = write_appointment(out, a);
-                    line(out, r);
+                    end_line(out, ends, r);
                 }
             }
         }
@@ -981,7 +986,7 @@ pub fn write_lines(
             for pr in &c.procedures {
                 if keep(pr.last_updated, false) {
                     let r = write_procedure(out, pr);
-                    line(out, r);
+                    end_line(out, ends, r);
                 }
             }
         }
@@ -989,11 +994,14 @@ pub fn write_lines(
             for l in &c.lab_panels {
                 if keep(l.last_updated, l.part2.is_some()) {
                     let r = write_diagnostic_report(out, l);
-                    line(out, r);
+                    end_line(out, ends, r);
                 }
             }
         }
-        _ => return false,
+        _ => {
+            return clinical::write_lines(out, ends, c, ty, &keep)
+                || people::write_lines(out, ends, p, c, ty, &keep);
+        }
     }
     true
 }
@@ -1048,10 +1056,10 @@ mod tests {
             &mut ends,
             &p,
             &c,
-            "Patient",
+            "Provenance",
             |_, _| true
         ));
-        assert!(!each_record(&c, "Patient", |_, _| {}));
+        assert!(!each_record(&c, "Provenance", |_, _| {}));
     }
 
     /// `Div` escapes as `render::narrative` does (its `replace` chain).
