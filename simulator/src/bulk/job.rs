@@ -19,7 +19,7 @@ use tokio::time::{Duration, Instant};
 
 use crate::fhir::render;
 use crate::fhir::search::Criterion;
-use crate::practice::{Chart, ConsentState, PatientIndex, Practice};
+use crate::practice::{Chart, ChartParts, ConsentState, PatientIndex, Practice};
 
 /// Chunk size handed to the HTTP body.
 const CHUNK: usize = 128 * 1024;
@@ -411,21 +411,33 @@ impl Job {
     }
 }
 
-/// Render the chart of patient `pos` of the selection, uncached.
-/// A `Patient` file needs the demographics only, and a `Consent` file those
-/// of patients who cannot have a consent: their records are not generated.
+/// The chart of patient `pos` of the selection, uncached, with what
+/// rendering `types` needs: for a `Patient` file, and a `Consent` file of a
+/// patient who cannot have a consent, the demographics alone; for any type
+/// but `Observation` (and a `Provenance` of observations), no observations.
 fn chart_at(
     practice: &Practice,
     spec: &Spec,
-    ty: &str,
+    types: &[&str],
     pos: usize,
 ) -> Option<(PatientIndex, Chart)> {
     let i = spec.patients.get(pos)?;
-    if ty == "Patient" || (ty == "Consent" && !practice.may_have_consent(i)) {
-        practice.demographics_chart(i).map(|c| (i, c))
-    } else {
-        practice.chart(i).map(|c| (i, c))
+    let demographics =
+        |ty: &&str| *ty == "Patient" || (*ty == "Consent" && !practice.may_have_consent(i));
+    if types.iter().all(demographics) {
+        return practice.demographics_chart(i).map(|c| (i, c));
     }
+    let observations = types.iter().any(|ty| match *ty {
+        "Observation" => true,
+        "Provenance" => spec.types.iter().any(|t| t == "Observation"),
+        _ => false,
+    });
+    let parts = if observations {
+        ChartParts::FULL
+    } else {
+        ChartParts::WITHOUT_OBSERVATIONS
+    };
+    practice.chart_with(i, parts).map(|c| (i, c))
 }
 
 struct Cutter {
@@ -556,16 +568,12 @@ pub fn plan(
             }
         }
     }
+    let types: Vec<&str> = spec.types.iter().map(String::as_str).collect();
     // Per patient: kept resources per type (in `spec.types` order), withheld, disclosed.
     let count = |pos: usize| -> (Vec<usize>, u64, u64) {
         let mut kept = vec![0; spec.types.len()];
         let (mut withheld, mut disclosed) = (0, 0);
-        let only = if spec.types.iter().all(|t| t == "Patient") {
-            "Patient"
-        } else {
-            ""
-        };
-        let Some((i, chart)) = chart_at(practice, spec, only, pos) else {
+        let Some((i, chart)) = chart_at(practice, spec, &types, pos) else {
             return (kept, 0, 0);
         };
         let withhold = spec.withholds(practice, i);
@@ -665,7 +673,7 @@ pub fn produce(
             let lines = |pos: usize| -> (Vec<u8>, Vec<usize>) {
                 let mut bytes = Vec::with_capacity(16 * 1024);
                 let mut ends = Vec::with_capacity(64);
-                if let Some((i, chart)) = chart_at(practice, spec, &f.ty, pos) {
+                if let Some((i, chart)) = chart_at(practice, spec, &[f.ty.as_str()], pos) {
                     let withhold = spec.withholds(practice, i);
                     let typed = spec.typed(&f.ty)
                         && super::ndjson::write_lines(
@@ -794,12 +802,14 @@ mod tests {
             }
         }
     }
-    /// A `Patient` file is produced from the demographics alone; its lines
-    /// must equal the full chart's `Patient`, for generated, patched and
-    /// created patients alike, and `Practice::chart` must be unchanged by
-    /// generating the demographics once.
+    /// A `Patient` file is produced from the demographics alone and every
+    /// other file but `Observation`'s from a chart without observations; each
+    /// file's lines must equal the full chart's, for generated, patched and
+    /// created patients alike (run-time observations and consents included),
+    /// and `Practice::chart` must be unchanged by generating the demographics
+    /// once.
     #[test]
-    fn patient_file_from_demographics_equals_the_full_chart() {
+    fn files_from_partial_charts_equal_the_full_chart() {
         use crate::practice::{NewPatient, PatientPatch, Sex};
         let p = Practice::new(PracticeConfig {
             patients: 300,
@@ -826,6 +836,23 @@ mod tests {
             Sex::F,
             time::macros::date!(1990 - 04 - 02),
         ));
+        let first = p.chart(PatientIndex(3)).unwrap().observations[0].clone();
+        p.add_observation(
+            PatientIndex(3),
+            crate::practice::NewObservation {
+                encounter_id: first.encounter_id,
+                category: first.category,
+                code: first.code,
+                value: first.value,
+                reference_range: None,
+                interpretation: None,
+                effective: first.effective,
+                performer_id: None,
+                note: Some("added at run time".into()),
+                status: "final",
+            },
+        )
+        .unwrap();
         let patched = p.chart(PatientIndex(7)).unwrap();
         assert_eq!(patched.patient.name.family, "Renamed");
         // Records follow the generated demographics, not the patch.
@@ -852,7 +879,17 @@ mod tests {
             if !p.may_have_consent(i) {
                 assert!(full.consent.is_none(), "patient {i:?}");
             }
-            if i != PatientIndex(7) && i != created.index && i != plain {
+            let mut want = full.clone();
+            want.observations.clear();
+            let lean = p.chart_with(i, ChartParts::WITHOUT_OBSERVATIONS).unwrap();
+            let (lean, want) = (
+                serde_json::to_value(&lean).unwrap(),
+                serde_json::to_value(&want).unwrap(),
+            );
+            for (list, want) in want.as_object().unwrap() {
+                assert_eq!(&lean[list], want, "{list} of patient {i:?}");
+            }
+            if i != PatientIndex(3) && i != PatientIndex(7) && i != created.index && i != plain {
                 assert_eq!(
                     serde_json::to_value(&full).unwrap(),
                     serde_json::to_value(pristine.chart(i).unwrap()).unwrap(),
@@ -861,14 +898,19 @@ mod tests {
             }
         }
         let mut consents = 0;
-        for ty in ["Patient", "Consent"] {
+        // Each type alone, and the Provenance of a job with Observations.
+        let jobs = COMPARTMENT_TYPES
+            .iter()
+            .map(|ty| (*ty, vec![*ty]))
+            .chain([("Provenance", vec!["Condition", "Observation", "Provenance"])]);
+        for (ty, types) in jobs {
             let s = Spec {
-                types: vec![ty.to_owned()],
+                types: types.iter().map(|t| (*t).to_owned()).collect(),
                 directory_types: Vec::new(),
                 since: None,
                 until: None,
                 elements: None,
-                provenance_org: None,
+                provenance_org: Some("Organization/test".into()),
                 type_filters: Default::default(),
                 scope_filters: Default::default(),
                 patients: Selection::All(p.patient_count()),
@@ -879,7 +921,7 @@ mod tests {
             let got = whole_file(&p, &s, ty);
             let mut want = Vec::new();
             for i in p.patient_indices() {
-                for v in render_type(&p, &p.chart(i).unwrap(), ty) {
+                for v in job_resources(&p, &p.chart(i).unwrap(), &s, ty) {
                     serde_json::to_writer(&mut want, &v).unwrap();
                     want.push(b'\n');
                     consents += usize::from(ty == "Consent");

@@ -348,10 +348,18 @@ impl Generator {
 
     /// The full chart of generated patient `i` (no overlay).
     pub fn chart(&self, patient: Patient) -> Chart {
+        self.chart_with(patient, ChartParts::FULL)
+    }
+
+    /// The chart of generated patient `i` (no overlay) with the record lists
+    /// `parts` asks for; every list it builds equals the full chart's.
+    pub fn chart_with(&self, patient: Patient, parts: ChartParts) -> Chart {
         let i = patient.index.0;
         let mut b = ChartBuilder {
             g: self,
             i,
+            parts,
+            observations: 0,
             r: self.stream(i, STREAM_CHART),
             age: age_on(patient.birth_date, self.as_of),
             pid: patient.id,
@@ -373,9 +381,30 @@ impl Generator {
     }
 }
 
+/// Which of a chart's record lists to build. The generator makes the same
+/// random draws and assigns the same ordinals whatever is left out, so every
+/// list that is built is the full chart's, byte for byte; a left-out list is
+/// empty. Observations are about half of a chart's generation work and the
+/// only records no other resource type is rendered from (a lab panel holds
+/// its results' ids, which follow from their ordinals).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChartParts {
+    pub observations: bool,
+}
+
+impl ChartParts {
+    pub const FULL: ChartParts = ChartParts { observations: true };
+    pub const WITHOUT_OBSERVATIONS: ChartParts = ChartParts {
+        observations: false,
+    };
+}
+
 struct ChartBuilder<'g> {
     g: &'g Generator,
     i: u32,
+    parts: ChartParts,
+    /// Observations generated so far, built or not: the next one's ordinal.
+    observations: usize,
     r: Rng,
     age: u32,
     pid: Guid,
@@ -396,6 +425,12 @@ struct Visit {
 impl ChartBuilder<'_> {
     fn id(&self, kind: RecordKind, ordinal: usize) -> Guid {
         self.g.id(kind, self.i, ordinal)
+    }
+
+    /// The ordinal of the next observation, counted whether it is built or not.
+    fn next_observation(&mut self) -> usize {
+        self.observations += 1;
+        self.observations - 1
     }
 
     fn has(&self, cond: usize) -> bool {
@@ -659,8 +694,11 @@ impl ChartBuilder<'_> {
         panel_id: Option<Guid>,
         performer: Option<Guid>,
     ) -> Guid {
-        let ord = self.chart.observations.len();
+        let ord = self.next_observation();
         let id = self.id(RecordKind::Observation, ord);
+        if !self.parts.observations {
+            return id;
+        }
         let effective = v.start + Duration::minutes(5);
         self.chart.observations.push(Observation {
             id,
@@ -1278,42 +1316,11 @@ impl ChartBuilder<'_> {
                 last_updated: v.start + Duration::hours(3),
             });
             // Urine drug screen.
-            let oord = self.chart.observations.len();
-            let label = g.label(i, RecordKind::Observation, oord, consent);
+            let oord = self.next_observation();
             let positive = r.percent(25);
-            let effective = v.start + Duration::minutes(10);
-            self.chart.observations.push(Observation {
-                id: g.id(RecordKind::Observation, i, oord),
-                patient_id: self.pid,
-                encounter_id: Some(v.id),
-                status: "final",
-                category: ObservationCategory::Laboratory,
-                code: URINE_DRUG_SCREEN.clone(),
-                value: ObservationValue::Coded {
-                    coding: if positive {
-                        POSITIVE.clone()
-                    } else {
-                        NEGATIVE.clone()
-                    },
-                },
-                components: Vec::new(),
-                reference_range: None,
-                interpretation: Some(if positive {
-                    INTERP_POS.clone()
-                } else {
-                    INTERP_NEG.clone()
-                }),
-                effective,
-                performer_id: Some(g.dir.practitioners[clinician].id),
-                panel_id: None,
-                note: Some(format!(
-                    "Urine drug screen, recovery program. Ref {}",
-                    label.canary
-                )),
-                identifiers: canary_identifier(&Some(label.clone())),
-                part2: Some(label),
-                last_updated: effective + Duration::hours(6),
-            });
+            if self.parts.observations {
+                self.drug_screen(&v, oord, positive, clinician, consent);
+            }
             visits.push(v);
         }
         let first = &visits[0];
@@ -1367,6 +1374,52 @@ impl ChartBuilder<'_> {
             let granted = sub_days(first.start.date(), 0);
             self.chart.consent = Some(self.consent_record(consent, granted, &mut r));
         }
+    }
+
+    /// The urine drug screen of Part 2 program visit `v` (observation `oord`).
+    fn drug_screen(
+        &mut self,
+        v: &Visit,
+        oord: usize,
+        positive: bool,
+        clinician: usize,
+        consent: ConsentState,
+    ) {
+        let (g, i) = (self.g, self.i);
+        let label = g.label(i, RecordKind::Observation, oord, consent);
+        let effective = v.start + Duration::minutes(10);
+        self.chart.observations.push(Observation {
+            id: g.id(RecordKind::Observation, i, oord),
+            patient_id: self.pid,
+            encounter_id: Some(v.id),
+            status: "final",
+            category: ObservationCategory::Laboratory,
+            code: URINE_DRUG_SCREEN.clone(),
+            value: ObservationValue::Coded {
+                coding: if positive {
+                    POSITIVE.clone()
+                } else {
+                    NEGATIVE.clone()
+                },
+            },
+            components: Vec::new(),
+            reference_range: None,
+            interpretation: Some(if positive {
+                INTERP_POS.clone()
+            } else {
+                INTERP_NEG.clone()
+            }),
+            effective,
+            performer_id: Some(g.dir.practitioners[clinician].id),
+            panel_id: None,
+            note: Some(format!(
+                "Urine drug screen, recovery program. Ref {}",
+                label.canary
+            )),
+            identifiers: canary_identifier(&Some(label.clone())),
+            part2: Some(label),
+            last_updated: effective + Duration::hours(6),
+        });
     }
 
     fn consent_record(&self, state: ConsentState, granted: Date, r: &mut Rng) -> Consent {
@@ -1465,6 +1518,8 @@ pub fn runtime_consent(g: &Generator, patient: &Patient, state: ConsentState, on
     let b = ChartBuilder {
         g,
         i: patient.index.0,
+        parts: ChartParts::FULL,
+        observations: 0,
         r: Rng::new(0),
         age: 0,
         pid: patient.id,

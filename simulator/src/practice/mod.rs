@@ -26,7 +26,7 @@ use serde::Serialize;
 use time::{Date, Month};
 
 pub use catalog::{CANARY_SYSTEM, CPT, CVX, ICD10CM, LOINC, NUCC, RXNORM, SNOMED};
-pub use generate::{PART2_BASIS_POINTS, PRACTICE_OFFSET};
+pub use generate::{ChartParts, PART2_BASIS_POINTS, PRACTICE_OFFSET};
 pub use ids::{CANARY_LEN, CANARY_PREFIX, RecordKind, npi_is_valid};
 pub use model::*;
 pub use overlay::{
@@ -223,21 +223,27 @@ impl Practice {
 
     /// Every record of one patient, overlay applied.
     pub fn chart(&self, i: PatientIndex) -> Option<Chart> {
+        self.chart_with(i, ChartParts::FULL)
+    }
+
+    /// Patient `i`'s chart with only the record lists `parts` asks for; each
+    /// list it holds equals [`Practice::chart`]'s, overlay included.
+    pub fn chart_with(&self, i: PatientIndex, parts: ChartParts) -> Option<Chart> {
         let ov = self.inner.overlay.read();
         let mut chart = match ov.patient(self.inner.cfg.patients, i) {
             // Patched: records still follow the generated demographics.
             Some(patched) if self.is_generated(i) => {
-                let mut c = self.g().chart(self.g().patient(i.0));
+                let mut c = self.g().chart_with(self.g().patient(i.0), parts);
                 c.patient = patched.clone();
                 c
             }
             Some(created) => Generator::empty_chart(created.clone()),
             // Unpatched: the generated demographics are the chart's own, so
             // they are generated once, not once for the chart and once more.
-            None if self.is_generated(i) => self.g().chart(self.g().patient(i.0)),
+            None if self.is_generated(i) => self.g().chart_with(self.g().patient(i.0), parts),
             None => return None,
         };
-        ov.apply(self.g(), &mut chart);
+        ov.apply(self.g(), &mut chart, parts);
         Some(chart)
     }
 

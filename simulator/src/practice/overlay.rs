@@ -14,7 +14,7 @@ use super::catalog::{
 };
 use super::directory::{PAYER_SELF, PRACTICE_PRIMARY};
 use super::generate::{
-    Generator, OVERLAY_VISIT_BASE, PRACTICE_OFFSET, runtime_consent, visit_number,
+    ChartParts, Generator, OVERLAY_VISIT_BASE, PRACTICE_OFFSET, runtime_consent, visit_number,
 };
 use super::guid::Guid;
 use super::ids::{IdKeys, RecordKind, person_number};
@@ -551,13 +551,13 @@ impl Overlay {
     }
 
     /// Layer this overlay onto a chart built by the generator.
-    pub fn apply(&self, g: &Generator, chart: &mut Chart) {
+    pub fn apply(&self, g: &Generator, chart: &mut Chart, parts: ChartParts) {
         let i = chart.patient.index.0;
         if let Some(encs) = self.encounters.get(&i) {
             chart.encounters.extend(encs.iter().cloned());
             chart.encounters.sort_by_key(|e| e.start);
         }
-        if let Some(obs) = self.observations.get(&i) {
+        if let Some(obs) = self.observations.get(&i).filter(|_| parts.observations) {
             chart.observations.extend(obs.iter().cloned());
         }
         if let Some(edits) = self.appointment_edits.get(&i) {
