@@ -693,12 +693,13 @@ impl ChartBuilder<'_> {
         interpretation: Option<Coding>,
         panel_id: Option<Guid>,
         performer: Option<Guid>,
-    ) -> Guid {
+    ) -> Option<Guid> {
         let ord = self.next_observation();
-        let id = self.id(RecordKind::Observation, ord);
         if !self.parts.observations {
-            return id;
+            // Minting the id is most of the work left when it is not built.
+            return None;
         }
+        let id = self.id(RecordKind::Observation, ord);
         let effective = v.start + Duration::minutes(5);
         self.chart.observations.push(Observation {
             id,
@@ -719,7 +720,7 @@ impl ChartBuilder<'_> {
             part2: None,
             last_updated: effective + Duration::hours(1),
         });
-        id
+        Some(id)
     }
 
     fn vitals(&mut self, v: &Visit, pract: Guid) {
@@ -835,6 +836,7 @@ impl ChartBuilder<'_> {
                 unit: Cow::Borrowed(lab.unit),
                 code: Cow::Borrowed(lab.unit),
             };
+            let ord = self.observations;
             let id = self.observation(
                 v,
                 ObservationCategory::Laboratory,
@@ -846,7 +848,7 @@ impl ChartBuilder<'_> {
                 Some(panel_id),
                 None,
             );
-            result_ids.push(id);
+            result_ids.push(id.unwrap_or_else(|| self.id(RecordKind::Observation, ord)));
         }
         let effective = v.start + Duration::minutes(10);
         self.chart.lab_panels.push(LabPanel {
