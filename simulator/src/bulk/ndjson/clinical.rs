@@ -538,3 +538,85 @@ pub(super) fn write_lines(
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fhir::render;
+    use crate::practice::{Practice, PracticeConfig};
+
+    fn same<T>(
+        x: &T,
+        typed: impl Fn(&mut Vec<u8>, &T) -> serde_json::Result<()>,
+        value: impl Fn(&T) -> serde_json::Value,
+    ) {
+        let mut got = Vec::new();
+        typed(&mut got, x).unwrap();
+        let want = serde_json::to_string(&value(x)).unwrap();
+        assert_eq!(String::from_utf8_lossy(&got), want);
+    }
+
+    /// The branches generated charts never reach (overlay records without
+    /// an encounter, performer, location or SNOMED code, Part 2 lab
+    /// panels), on patched copies of generated records.
+    #[test]
+    fn patched_records_equal_the_value_rendering() {
+        let p = Practice::new(PracticeConfig {
+            patients: 40,
+            ..PracticeConfig::default()
+        });
+        let charts: Vec<_> = p.patient_indices().map(|i| p.chart(i).unwrap()).collect();
+        let label = charts
+            .iter()
+            .flat_map(|c| &c.conditions)
+            .find_map(|x| x.part2.clone())
+            .expect("a Part 2 condition");
+        let mut n = 0;
+        for c in &charts {
+            for x in &c.conditions {
+                let mut x = x.clone();
+                x.encounter_id = None;
+                x.snomed.code = "".into();
+                x.note = None;
+                x.identifiers.clear();
+                same(&x, write_condition, render::condition);
+                x.part2 = Some(label.clone());
+                x.icd10.code = "".into();
+                same(&x, write_condition, render::condition);
+                n += 1;
+            }
+            for m in &c.medications {
+                let mut m = m.clone();
+                m.encounter_id = None;
+                m.reason_condition_id = None;
+                m.note = None;
+                m.identifiers.clear();
+                m.part2 = Some(label.clone());
+                same(&m, write_medication_request, render::medication_request);
+                same(&m, write_medication_statement, render::medication_statement);
+                for status in ["stopped", "cancelled", "on-hold", "draft", "other"] {
+                    m.status = status;
+                    same(&m, write_medication_statement, render::medication_statement);
+                }
+                n += 1;
+            }
+            for i in &c.immunizations {
+                let mut i = i.clone();
+                i.encounter_id = None;
+                i.performer_id = None;
+                i.location_id = None;
+                same(&i, write_immunization, render::immunization);
+                n += 1;
+            }
+            for l in &c.lab_panels {
+                let mut l = l.clone();
+                l.encounter_id = None;
+                l.part2 = Some(label.clone());
+                same(&l, write_service_request, render::service_request);
+                same(&l, write_specimen, render::specimen);
+                n += 1;
+            }
+        }
+        assert!(n > 100, "only {n} records patched");
+    }
+}
