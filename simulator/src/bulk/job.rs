@@ -1018,7 +1018,11 @@ mod typed_tests {
                     }
                 }
                 let got = super::tests::whole_file(&p, s, ty);
-                assert!(want.len() > 10_000, "{ty}: {} bytes", want.len());
+                // A 400-day `_since` leaves some types (allergies, old
+                // problems) no record at all: the floor is for the full files.
+                if s.since.is_none() {
+                    assert!(want.len() > 10_000, "{ty}: {} bytes", want.len());
+                }
                 assert!(
                     got == want,
                     "typed {ty} NDJSON differs from the Value rendering"

@@ -492,16 +492,21 @@ pub fn statement_id(med_id: &str) -> String {
     format!("{med_id}-stmt")
 }
 
-/// `MedicationStatement` derived from a prescription (what the patient takes).
-pub fn medication_statement(m: &practice::MedicationRequest) -> Value {
-    let status = match m.status {
+/// The `MedicationStatement.status` of a prescription's status.
+pub(crate) fn statement_status(request_status: &str) -> &'static str {
+    match request_status {
         "active" => "active",
         "completed" => "completed",
         "stopped" | "cancelled" => "stopped",
         "on-hold" => "on-hold",
         "draft" => "intended",
         _ => "unknown",
-    };
+    }
+}
+
+/// `MedicationStatement` derived from a prescription (what the patient takes).
+pub fn medication_statement(m: &practice::MedicationRequest) -> Value {
+    let status = statement_status(m.status);
     let mut v = json!({
         "resourceType": "MedicationStatement",
         "id": statement_id(&m.id),

@@ -39,6 +39,13 @@ pub const TYPED: &[&str] = &[
     "Appointment",
     "Procedure",
     "DiagnosticReport",
+    "Condition",
+    "AllergyIntolerance",
+    "Immunization",
+    "MedicationRequest",
+    "MedicationStatement",
+    "ServiceRequest",
+    "Specimen",
 ];
 
 /// An RFC 3339 instant, formatted on the stack (`render::instant`).
