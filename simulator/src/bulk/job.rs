@@ -19,7 +19,7 @@ use tokio::time::{Duration, Instant};
 
 use crate::fhir::render;
 use crate::fhir::search::Criterion;
-use crate::practice::{Chart, ChartParts, ConsentState, PatientIndex, Practice};
+use crate::practice::{Chart, ChartParts, ConsentState, List, PatientIndex, Practice};
 
 /// Chunk size handed to the HTTP body.
 const CHUNK: usize = 128 * 1024;
@@ -184,6 +184,31 @@ pub fn render_type(p: &Practice, c: &Chart, ty: &str) -> Vec<Value> {
         "Appointment" => c.appointments.iter().map(render::appointment).collect(),
         _ => Vec::new(),
     }
+}
+
+/// The chart lists [`render_type`] renders `ty` from (none for `Patient`,
+/// which is the demographics alone, and for types no chart holds).
+pub fn lists_of(ty: &str) -> ChartParts {
+    let list = match ty {
+        "Encounter" => List::Encounters,
+        "Condition" => List::Conditions,
+        "MedicationRequest" | "MedicationStatement" => List::Medications,
+        "AllergyIntolerance" => List::Allergies,
+        "Observation" => List::Observations,
+        "DiagnosticReport" | "ServiceRequest" | "Specimen" => List::LabPanels,
+        "Immunization" => List::Immunizations,
+        "Procedure" => List::Procedures,
+        "DocumentReference" => List::Documents,
+        "CarePlan" => List::CarePlans,
+        "CareTeam" => List::CareTeam,
+        "Goal" => List::Goals,
+        "Coverage" => List::Coverages,
+        "Device" => List::Devices,
+        "Consent" => List::Consent,
+        "Appointment" => List::Appointments,
+        _ => return ChartParts::NONE,
+    };
+    ChartParts::NONE.with(list)
 }
 
 /// What the job exports of type `ty` from one chart, before filtering:
@@ -411,10 +436,11 @@ impl Job {
     }
 }
 
-/// The chart of patient `pos` of the selection, uncached, with what
-/// rendering `types` needs: for a `Patient` file, and a `Consent` file of a
-/// patient who cannot have a consent, the demographics alone; for any type
-/// but `Observation` (and a `Provenance` of observations), no observations.
+/// The chart of patient `pos` of the selection, uncached, with the lists
+/// rendering `types` reads ([`lists_of`]; a `Provenance` reads those of the
+/// job's other types). A chart without lists (a `Patient` file, or a
+/// `Consent` file of a patient who cannot have a consent) is the
+/// demographics alone, generated without the records.
 fn chart_at(
     practice: &Practice,
     spec: &Spec,
@@ -422,21 +448,24 @@ fn chart_at(
     pos: usize,
 ) -> Option<(PatientIndex, Chart)> {
     let i = spec.patients.get(pos)?;
-    let demographics =
-        |ty: &&str| *ty == "Patient" || (*ty == "Consent" && !practice.may_have_consent(i));
-    if types.iter().all(demographics) {
+    let lists = |ty: &str| match ty {
+        "Consent" if !practice.may_have_consent(i) => ChartParts::NONE,
+        _ => lists_of(ty),
+    };
+    let mut parts = ChartParts::NONE;
+    for ty in types {
+        parts = parts.union(match *ty {
+            "Provenance" => spec
+                .types
+                .iter()
+                .filter(|t| *t != "Provenance")
+                .fold(ChartParts::NONE, |p, t| p.union(lists(t))),
+            ty => lists(ty),
+        });
+    }
+    if parts.is_empty() {
         return practice.demographics_chart(i).map(|c| (i, c));
     }
-    let observations = types.iter().any(|ty| match *ty {
-        "Observation" => true,
-        "Provenance" => spec.types.iter().any(|t| t == "Observation"),
-        _ => false,
-    });
-    let parts = if observations {
-        ChartParts::FULL
-    } else {
-        ChartParts::WITHOUT_OBSERVATIONS
-    };
     practice.chart_with(i, parts).map(|c| (i, c))
 }
 
@@ -803,8 +832,8 @@ mod tests {
         }
     }
     /// A `Patient` file is produced from the demographics alone and every
-    /// other file but `Observation`'s from a chart without observations; each
-    /// file's lines must equal the full chart's, for generated, patched and
+    /// other file from a chart of the lists it reads; each chart list, and
+    /// each file's lines, must equal the full chart's, for generated, patched and
     /// created patients alike (run-time observations and consents included),
     /// and `Practice::chart` must be unchanged by generating the demographics
     /// once.
@@ -879,15 +908,19 @@ mod tests {
             if !p.may_have_consent(i) {
                 assert!(full.consent.is_none(), "patient {i:?}");
             }
-            let mut want = full.clone();
-            want.observations.clear();
-            let lean = p.chart_with(i, ChartParts::WITHOUT_OBSERVATIONS).unwrap();
-            let (lean, want) = (
-                serde_json::to_value(&lean).unwrap(),
-                serde_json::to_value(&want).unwrap(),
-            );
-            for (list, want) in want.as_object().unwrap() {
-                assert_eq!(&lean[list], want, "{list} of patient {i:?}");
+            // A chart of one list holds the full chart's list, and only it.
+            let full_value = serde_json::to_value(&full).unwrap();
+            for l in List::ALL {
+                let one = p.chart_with(i, ChartParts::NONE.with(l)).unwrap();
+                let one = serde_json::to_value(&one).unwrap();
+                for (field, got) in one.as_object().unwrap() {
+                    if field == l.field() || field == "patient" {
+                        assert_eq!(got, &full_value[field], "{field} of patient {i:?}");
+                    } else if field != "balance" {
+                        let empty = got.is_null() || got.as_array().is_some_and(Vec::is_empty);
+                        assert!(empty, "{field} of patient {i:?} built for {l:?}");
+                    }
+                }
             }
             if i != PatientIndex(3) && i != PatientIndex(7) && i != created.index && i != plain {
                 assert_eq!(
@@ -898,11 +931,11 @@ mod tests {
             }
         }
         let mut consents = 0;
-        // Each type alone, and the Provenance of a job with Observations.
-        let jobs = COMPARTMENT_TYPES
-            .iter()
-            .map(|ty| (*ty, vec![*ty]))
-            .chain([("Provenance", vec!["Condition", "Observation", "Provenance"])]);
+        // Each type alone, and the Provenance of two jobs of several types.
+        let jobs = COMPARTMENT_TYPES.iter().map(|ty| (*ty, vec![*ty])).chain([
+            ("Provenance", vec!["Condition", "Observation", "Provenance"]),
+            ("Provenance", vec!["Patient", "CarePlan", "Provenance"]),
+        ]);
         for (ty, types) in jobs {
             let s = Spec {
                 types: types.iter().map(|t| (*t).to_owned()).collect(),

@@ -13,6 +13,7 @@ use super::directory::*;
 use super::guid::Guid;
 use super::ids::{IdKeys, RecordKind};
 use super::model::*;
+use super::parts::{ChartParts, List};
 use super::rng::{Rng, hash2};
 
 /// The practice's wall-clock offset (fixed, so output never depends on DST rules).
@@ -359,7 +360,7 @@ impl Generator {
             g: self,
             i,
             parts,
-            observations: 0,
+            counts: [0; List::ALL.len()],
             r: self.stream(i, STREAM_CHART),
             age: age_on(patient.birth_date, self.as_of),
             pid: patient.id,
@@ -381,30 +382,13 @@ impl Generator {
     }
 }
 
-/// Which of a chart's record lists to build. The generator makes the same
-/// random draws and assigns the same ordinals whatever is left out, so every
-/// list that is built is the full chart's, byte for byte; a left-out list is
-/// empty. Observations are about half of a chart's generation work and the
-/// only records no other resource type is rendered from (a lab panel holds
-/// its results' ids, which follow from their ordinals).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ChartParts {
-    pub observations: bool,
-}
-
-impl ChartParts {
-    pub const FULL: ChartParts = ChartParts { observations: true };
-    pub const WITHOUT_OBSERVATIONS: ChartParts = ChartParts {
-        observations: false,
-    };
-}
-
 struct ChartBuilder<'g> {
     g: &'g Generator,
     i: u32,
     parts: ChartParts,
-    /// Observations generated so far, built or not: the next one's ordinal.
-    observations: usize,
+    /// Records of each list generated so far, built or not: the ordinal of
+    /// the next one.
+    counts: [usize; List::ALL.len()],
     r: Rng,
     age: u32,
     pid: Guid,
@@ -416,6 +400,8 @@ struct ChartBuilder<'g> {
 /// A generated visit, before its records are attached.
 struct Visit {
     id: Guid,
+    reason: &'static Coding,
+    cpt: &'static Coding,
     start: OffsetDateTime,
     practitioner: usize,
     location: usize,
@@ -427,10 +413,20 @@ impl ChartBuilder<'_> {
         self.g.id(kind, self.i, ordinal)
     }
 
-    /// The ordinal of the next observation, counted whether it is built or not.
-    fn next_observation(&mut self) -> usize {
-        self.observations += 1;
-        self.observations - 1
+    /// The ordinal of the next record of `list`, counted whether it is
+    /// built or not.
+    fn next(&mut self, list: List) -> usize {
+        self.counts[list as usize] += 1;
+        self.counts[list as usize] - 1
+    }
+
+    /// The ordinal [`Self::next`] will return for `list`.
+    fn peek(&self, list: List) -> usize {
+        self.counts[list as usize]
+    }
+
+    fn wants(&self, list: List) -> bool {
+        self.parts.has(list)
     }
 
     fn has(&self, cond: usize) -> bool {
@@ -459,13 +455,16 @@ impl ChartBuilder<'_> {
         let mut offsets: Vec<u32> = (0..n).map(|_| self.r.range(1, window.max(1))).collect();
         offsets.sort_unstable_by(|a, b| b.cmp(a));
         // Reserve up front: growing Vecs of large records was a visible cost.
+        let parts = self.parts;
+        let reserve = |l: List, n: usize| if parts.has(l) { n } else { 0 };
         let c = &mut self.chart;
-        c.encounters.reserve(n + 3);
-        c.observations.reserve(n * 16 + 4);
-        c.documents.reserve(n + 3);
-        c.charges.reserve(n * 3);
-        c.appointments.reserve(n + 4);
-        c.procedures.reserve(n);
+        c.encounters.reserve(reserve(List::Encounters, n + 3));
+        c.observations
+            .reserve(reserve(List::Observations, n * 16 + 4));
+        c.documents.reserve(reserve(List::Documents, n + 3));
+        c.charges.reserve(reserve(List::Charges, n * 3));
+        c.appointments.reserve(reserve(List::Appointments, n + 4));
+        c.procedures.reserve(reserve(List::Procedures, n));
         let bh_eligible = self.has(COND_DEPRESSION) || self.has(COND_ANXIETY);
         let mut visits = Vec::with_capacity(n);
         for off in offsets {
@@ -505,7 +504,7 @@ impl ChartBuilder<'_> {
         bh: bool,
         part2: Option<Part2Label>,
     ) -> Visit {
-        let ord = self.chart.encounters.len();
+        let ord = self.next(List::Encounters);
         let id = self.id(RecordKind::Encounter, ord);
         let location = self.g.dir.practitioner_location(practitioner);
         let (etype, reason, cpt, minutes, program) = if part2.is_some() {
@@ -530,6 +529,18 @@ impl ChartBuilder<'_> {
             (t, rsn, cpt, 20, None)
         };
         let start = at(date, slot);
+        let visit = Visit {
+            id,
+            reason,
+            cpt,
+            start,
+            practitioner,
+            location,
+            bh,
+        };
+        if !self.wants(List::Encounters) {
+            return visit;
+        }
         let text = part2
             .as_ref()
             .map(|l| format!("Recovery program counseling visit. Ref {}", l.canary));
@@ -553,13 +564,7 @@ impl ChartBuilder<'_> {
             part2,
             last_updated: start + Duration::hours(2),
         });
-        Visit {
-            id,
-            start,
-            practitioner,
-            location,
-            bh,
-        }
+        visit
     }
 
     fn conditions(&mut self, visits: &[Visit]) {
@@ -569,18 +574,18 @@ impl ChartBuilder<'_> {
             let def = &CONDITIONS[ci];
             let onset = sub_days(first.start.date(), i64::from(self.r.below(1000)));
             let onset = onset.max(self.chart.patient.birth_date);
-            let ord = self.chart.conditions.len();
+            let ord = self.next(List::Conditions);
+            let active = self.r.percent(92);
+            if !self.wants(List::Conditions) {
+                continue;
+            }
             self.chart.conditions.push(Condition {
                 id: self.id(RecordKind::Condition, ord),
                 patient_id: self.pid,
                 encounter_id: Some(first.id),
                 icd10: def.icd10.clone(),
                 snomed: def.snomed.clone(),
-                clinical_status: if self.r.percent(92) {
-                    "active"
-                } else {
-                    "resolved"
-                },
+                clinical_status: if active { "active" } else { "resolved" },
                 verification_status: "confirmed",
                 category: "problem-list-item",
                 onset,
@@ -618,15 +623,7 @@ impl ChartBuilder<'_> {
             (true, false, false, false),
         );
         // E/M charge.
-        let cpt = self
-            .chart
-            .encounters
-            .iter()
-            .find(|e| e.id == v.id)
-            .map(|e| e.cpt.clone());
-        if let Some(cpt) = cpt {
-            self.charge(v, cpt, 1);
-        }
+        self.charge(v, v.cpt.clone(), 1);
         // Labs on about a third of medical visits.
         if !v.bh && self.r.percent(30) {
             let panel = self
@@ -654,16 +651,18 @@ impl ChartBuilder<'_> {
             self.procedure(v, 4, pract_id);
         }
         // Progress note.
-        let ord = self.chart.documents.len();
-        let mut text = String::with_capacity(200);
-        text.push_str(self.r.pick::<&str>(NOTE_OPENERS));
-        let e = self.chart.encounters.iter().find(|e| e.id == v.id);
-        if let Some(e) = e {
-            text.push_str("Reason for visit: ");
-            text.push_str(&e.reason.display);
-            text.push_str(". ");
+        let ord = self.next(List::Documents);
+        let opener = *self.r.pick::<&str>(NOTE_OPENERS);
+        let plan = *self.r.pick::<&str>(NOTE_PLANS);
+        if !self.wants(List::Documents) {
+            return;
         }
-        text.push_str(self.r.pick::<&str>(NOTE_PLANS));
+        let mut text = String::with_capacity(200);
+        text.push_str(opener);
+        text.push_str("Reason for visit: ");
+        text.push_str(&v.reason.display);
+        text.push_str(". ");
+        text.push_str(plan);
         self.chart.documents.push(Document {
             id: self.id(RecordKind::Document, ord),
             patient_id: self.pid,
@@ -694,8 +693,8 @@ impl ChartBuilder<'_> {
         panel_id: Option<Guid>,
         performer: Option<Guid>,
     ) -> Option<Guid> {
-        let ord = self.next_observation();
-        if !self.parts.observations {
+        let ord = self.next(List::Observations);
+        if !self.wants(List::Observations) {
             // Minting the id is most of the work left when it is not built.
             return None;
         }
@@ -740,18 +739,20 @@ impl ChartBuilder<'_> {
         } else {
             self.r.range(60, 84)
         };
-        let sys_v = q(f64::from(sys), "mm[Hg]");
-        let dia_v = q(f64::from(dia), "mm[Hg]");
-        let comps = vec![
-            ObservationComponent {
-                code: BP_SYS.clone(),
-                value: sys_v,
-            },
-            ObservationComponent {
-                code: BP_DIA.clone(),
-                value: dia_v,
-            },
-        ];
+        let comps = if self.wants(List::Observations) {
+            vec![
+                ObservationComponent {
+                    code: BP_SYS.clone(),
+                    value: q(f64::from(sys), "mm[Hg]"),
+                },
+                ObservationComponent {
+                    code: BP_DIA.clone(),
+                    value: q(f64::from(dia), "mm[Hg]"),
+                },
+            ]
+        } else {
+            Vec::new()
+        };
         let interp = if sys >= 140 || dia >= 90 {
             INTERP_H.clone()
         } else {
@@ -811,7 +812,17 @@ impl ChartBuilder<'_> {
 
     fn lab_panel(&mut self, v: &Visit, panel: usize, pract: Guid) {
         let def = &LAB_PANELS[panel];
-        let ord = self.chart.lab_panels.len();
+        let ord = self.next(List::LabPanels);
+        let want_panel = self.wants(List::LabPanels);
+        if !want_panel && !self.wants(List::Observations) {
+            // The results' draws and ordinals, and nothing else.
+            for lab in def.members {
+                let lo = lab.low - lab.spread;
+                self.r.below((lab.high + lab.spread - lo).max(1) as u32);
+                self.next(List::Observations);
+            }
+            return;
+        }
         let panel_id = self.id(RecordKind::LabPanel, ord);
         let mut result_ids = Vec::with_capacity(def.members.len());
         for lab in def.members {
@@ -836,7 +847,7 @@ impl ChartBuilder<'_> {
                 unit: Cow::Borrowed(lab.unit),
                 code: Cow::Borrowed(lab.unit),
             };
-            let ord = self.observations;
+            let ord = self.peek(List::Observations);
             let id = self.observation(
                 v,
                 ObservationCategory::Laboratory,
@@ -848,7 +859,12 @@ impl ChartBuilder<'_> {
                 Some(panel_id),
                 None,
             );
-            result_ids.push(id.unwrap_or_else(|| self.id(RecordKind::Observation, ord)));
+            if want_panel {
+                result_ids.push(id.unwrap_or_else(|| self.id(RecordKind::Observation, ord)));
+            }
+        }
+        if !want_panel {
+            return;
         }
         let effective = v.start + Duration::minutes(10);
         self.chart.lab_panels.push(LabPanel {
@@ -880,17 +896,23 @@ impl ChartBuilder<'_> {
         pract: Guid,
     ) {
         let mut total = 0i64;
-        let mut comps = Vec::with_capacity(items.len());
+        let mut comps = Vec::with_capacity(if self.wants(List::Observations) {
+            items.len()
+        } else {
+            0
+        });
         let bias = typical * 10 / items.len() as u32; // tenths of a point per item
         for item in items {
             let s = ((self.r.below(20) + bias) / 10).min(3);
             total += i64::from(s);
-            comps.push(ObservationComponent {
-                code: item.clone(),
-                value: ObservationValue::Integer {
-                    value: i64::from(s),
-                },
-            });
+            if self.wants(List::Observations) {
+                comps.push(ObservationComponent {
+                    code: item.clone(),
+                    value: ObservationValue::Integer {
+                        value: i64::from(s),
+                    },
+                });
+            }
         }
         self.observation(
             v,
@@ -907,24 +929,29 @@ impl ChartBuilder<'_> {
 
     fn procedure(&mut self, v: &Visit, which: usize, pract: Guid) {
         let (cpt, sct) = &PROCEDURES[which];
-        let ord = self.chart.procedures.len();
-        let performed = v.start + Duration::minutes(15);
-        self.chart.procedures.push(Procedure {
-            id: self.id(RecordKind::Procedure, ord),
-            patient_id: self.pid,
-            encounter_id: Some(v.id),
-            cpt: cpt.clone(),
-            snomed: sct.clone(),
-            status: "completed",
-            performed,
-            performer_id: pract,
-            last_updated: performed + Duration::hours(2),
-        });
+        let ord = self.next(List::Procedures);
+        if self.wants(List::Procedures) {
+            let performed = v.start + Duration::minutes(15);
+            self.chart.procedures.push(Procedure {
+                id: self.id(RecordKind::Procedure, ord),
+                patient_id: self.pid,
+                encounter_id: Some(v.id),
+                cpt: cpt.clone(),
+                snomed: sct.clone(),
+                status: "completed",
+                performed,
+                performer_id: pract,
+                last_updated: performed + Duration::hours(2),
+            });
+        }
         self.charge(v, cpt.clone(), 1);
     }
 
     fn charge(&mut self, v: &Visit, cpt: Coding, units: u16) {
-        let ord = self.chart.charges.len();
+        let ord = self.next(List::Charges);
+        if !self.wants(List::Charges) {
+            return;
+        }
         let date = v.start.date();
         let amount = fee_cents(&cpt.code) * i64::from(units);
         let posted = date < sub_days(self.g.as_of, 14);
@@ -956,7 +983,10 @@ impl ChartBuilder<'_> {
         encounter_id: Option<Guid>,
         flags: (bool, bool, bool, bool),
     ) {
-        let ord = self.chart.appointments.len();
+        let ord = self.next(List::Appointments);
+        if !self.wants(List::Appointments) {
+            return;
+        }
         let ev = &self.g.dir.events[event];
         let location = self.g.dir.practitioner_location(practitioner);
         let (is_kept, is_cancelled, is_rescheduled, is_no_show) = flags;
@@ -1030,29 +1060,31 @@ impl ChartBuilder<'_> {
     }
 
     fn medications(&mut self, visits: &[Visit]) {
-        let conds: Vec<(usize, Guid)> = self
+        // The generated conditions' ordinals are their definitions' places.
+        let conds: Vec<(usize, usize)> = self
             .condition_defs
             .iter()
-            .zip(self.chart.conditions.iter())
-            .filter_map(|(&ci, c)| CONDITIONS[ci].medication.map(|m| (m, c.id)))
+            .enumerate()
+            .filter_map(|(k, &ci)| CONDITIONS[ci].medication.map(|m| (m, k)))
             .collect();
-        for (m, cond_id) in conds {
+        for (m, cond) in conds {
             if !self.r.percent(85) {
                 continue;
             }
             let v = &visits[self.r.below(visits.len() as u32) as usize];
+            let active = self.r.percent(85);
+            let ord = self.next(List::Medications);
+            if !self.wants(List::Medications) {
+                continue;
+            }
             let (rx, dosage) = &MEDICATIONS[m];
-            let ord = self.chart.medications.len();
+            let cond_id = self.id(RecordKind::Condition, cond);
             self.chart.medications.push(MedicationRequest {
                 id: self.id(RecordKind::Medication, ord),
                 patient_id: self.pid,
                 encounter_id: Some(v.id),
                 rxnorm: rx.clone(),
-                status: if self.r.percent(85) {
-                    "active"
-                } else {
-                    "stopped"
-                },
+                status: if active { "active" } else { "stopped" },
                 intent: "order",
                 authored_on: v.start.date(),
                 prescriber_id: self.g.dir.practitioners[v.practitioner].id,
@@ -1073,6 +1105,9 @@ impl ChartBuilder<'_> {
             _ => 2,
         };
         let first = self.r.below(ALLERGIES.len() as u32) as usize;
+        if !self.wants(List::Allergies) {
+            return;
+        }
         for k in 0..n {
             let (code, category, reaction, criticality) =
                 &ALLERGIES[(first + k * 3) % ALLERGIES.len()];
@@ -1116,24 +1151,23 @@ impl ChartBuilder<'_> {
                 if vac == 0 {
                     last_flu_year = v.start.year();
                 }
-                let ord = self.chart.immunizations.len();
-                self.chart.immunizations.push(Immunization {
-                    id: self.id(RecordKind::Immunization, ord),
-                    patient_id: self.pid,
-                    encounter_id: Some(v.id),
-                    cvx: cvx.clone(),
-                    status: "completed",
-                    occurrence: v.start.date(),
-                    lot_number: format!(
-                        "{}{:05}",
-                        ["LK", "TR", "AB", "MX"][self.r.below(4) as usize],
-                        self.r.below(100_000)
-                    ),
-                    manufacturer: Cow::Borrowed(*mfr),
-                    performer_id: Some(self.g.dir.practitioners[v.practitioner].id),
-                    location_id: Some(self.g.dir.locations[v.location].id),
-                    last_updated: v.start + Duration::hours(1),
-                });
+                let ord = self.next(List::Immunizations);
+                let lot = (self.r.below(4) as usize, self.r.below(100_000));
+                if self.wants(List::Immunizations) {
+                    self.chart.immunizations.push(Immunization {
+                        id: self.id(RecordKind::Immunization, ord),
+                        patient_id: self.pid,
+                        encounter_id: Some(v.id),
+                        cvx: cvx.clone(),
+                        status: "completed",
+                        occurrence: v.start.date(),
+                        lot_number: format!("{}{:05}", ["LK", "TR", "AB", "MX"][lot.0], lot.1),
+                        manufacturer: Cow::Borrowed(*mfr),
+                        performer_id: Some(self.g.dir.practitioners[v.practitioner].id),
+                        location_id: Some(self.g.dir.locations[v.location].id),
+                        last_updated: v.start + Duration::hours(1),
+                    });
+                }
                 let vac_admin = Coding::new(CPT, "90471", "Immunization administration");
                 self.charge(v, vac_admin, 1);
             }
@@ -1166,8 +1200,12 @@ impl ChartBuilder<'_> {
         let primary = self.chart.patient.primary_payer_id;
         let start = sub_days(self.g.as_of, i64::from(self.r.range(60, 1500)))
             .max(self.chart.patient.birth_date);
+        let medicaid = self.age >= 65 && self.r.percent(22);
+        if !self.wants(List::Coverages) {
+            return;
+        }
         let mut payers = vec![primary];
-        if self.age >= 65 && self.r.percent(22) {
+        if medicaid {
             payers.push(self.g.dir.payers[PAYER_MEDICAID[0]].id);
         }
         for (k, payer_id) in payers.into_iter().enumerate() {
@@ -1194,59 +1232,28 @@ impl ChartBuilder<'_> {
     fn care(&mut self, visits: &[Visit]) {
         let pcp_id = self.g.dir.practitioners[self.pcp].id;
         let start = visits[0].start;
-        let mut members = vec![CareTeamMember {
-            practitioner_id: pcp_id,
-            role: CARE_TEAM_PCP.clone(),
-        }];
-        if let Some(bh) = visits.iter().find(|v| v.bh) {
-            members.push(CareTeamMember {
-                practitioner_id: self.g.dir.practitioners[bh.practitioner].id,
-                role: CARE_TEAM_BH.clone(),
-            });
-        }
-        self.chart.care_team.push(CareTeam {
-            id: self.id(RecordKind::CareTeam, 0),
-            patient_id: self.pid,
-            status: "active",
-            name: "Primary care team",
-            members,
-            last_updated: start + Duration::hours(1),
-        });
-        let mut goal_ids = Vec::new();
-        let mut addressed = Vec::new();
-        for (k, &ci) in self.condition_defs.clone().iter().enumerate() {
-            let Some(desc) = CONDITIONS[ci].goal else {
-                continue;
-            };
-            let cond_id = self.chart.conditions[k].id;
-            let ord = self.chart.goals.len();
-            let gid = self.id(RecordKind::Goal, ord);
-            self.chart.goals.push(Goal {
-                id: gid,
-                patient_id: self.pid,
-                lifecycle_status: "active",
-                description: desc,
-                start: start.date(),
-                due: Some(add_days(self.g.as_of, 180)),
-                addresses_condition_id: Some(cond_id),
-                last_updated: start + Duration::hours(1),
-            });
-            goal_ids.push(gid);
-            addressed.push(cond_id);
-        }
-        if !goal_ids.is_empty() {
-            self.chart.care_plans.push(CarePlan {
-                id: self.id(RecordKind::CarePlan, 0),
+        if self.wants(List::CareTeam) {
+            let mut members = vec![CareTeamMember {
+                practitioner_id: pcp_id,
+                role: CARE_TEAM_PCP.clone(),
+            }];
+            if let Some(bh) = visits.iter().find(|v| v.bh) {
+                members.push(CareTeamMember {
+                    practitioner_id: self.g.dir.practitioners[bh.practitioner].id,
+                    role: CARE_TEAM_BH.clone(),
+                });
+            }
+            self.chart.care_team.push(CareTeam {
+                id: self.id(RecordKind::CareTeam, 0),
                 patient_id: self.pid,
                 status: "active",
-                intent: "plan",
-                title: "Chronic care management plan",
-                period_start: start.date(),
-                author_id: pcp_id,
-                addresses_condition_ids: addressed,
-                goal_ids,
-                last_updated: start + Duration::hours(2),
+                name: "Primary care team",
+                members,
+                last_updated: start + Duration::hours(1),
             });
+        }
+        if self.wants(List::Goals) || self.wants(List::CarePlans) {
+            self.goals_and_plan(start, pcp_id);
         }
         let device = if self.has(COND_DIABETES) && self.r.percent(40) {
             Some(&DEVICES[0])
@@ -1255,7 +1262,7 @@ impl ChartBuilder<'_> {
         } else {
             None
         };
-        if let Some(d) = device {
+        if let Some(d) = device.filter(|_| self.wants(List::Devices)) {
             self.chart.devices.push(Device {
                 id: self.id(RecordKind::Device, 0),
                 patient_id: self.pid,
@@ -1267,6 +1274,50 @@ impl ChartBuilder<'_> {
                 ),
                 status: "active",
                 last_updated: start + Duration::hours(1),
+            });
+        }
+    }
+
+    /// A goal for each condition that has one, and the care plan addressing
+    /// them (no random draws: goals are the conditions' own).
+    fn goals_and_plan(&mut self, start: OffsetDateTime, pcp_id: Guid) {
+        let mut goal_ids = Vec::new();
+        let mut addressed = Vec::new();
+        for (k, &ci) in self.condition_defs.clone().iter().enumerate() {
+            let Some(desc) = CONDITIONS[ci].goal else {
+                continue;
+            };
+            // The generated conditions' ordinals are their definitions' places.
+            let cond_id = self.id(RecordKind::Condition, k);
+            let ord = self.next(List::Goals);
+            let gid = self.id(RecordKind::Goal, ord);
+            if self.wants(List::Goals) {
+                self.chart.goals.push(Goal {
+                    id: gid,
+                    patient_id: self.pid,
+                    lifecycle_status: "active",
+                    description: desc,
+                    start: start.date(),
+                    due: Some(add_days(self.g.as_of, 180)),
+                    addresses_condition_id: Some(cond_id),
+                    last_updated: start + Duration::hours(1),
+                });
+            }
+            goal_ids.push(gid);
+            addressed.push(cond_id);
+        }
+        if !goal_ids.is_empty() && self.wants(List::CarePlans) {
+            self.chart.care_plans.push(CarePlan {
+                id: self.id(RecordKind::CarePlan, 0),
+                patient_id: self.pid,
+                status: "active",
+                intent: "plan",
+                title: "Chronic care management plan",
+                period_start: start.date(),
+                author_id: pcp_id,
+                addresses_condition_ids: addressed,
+                goal_ids,
+                last_updated: start + Duration::hours(2),
             });
         }
     }
@@ -1283,7 +1334,9 @@ impl ChartBuilder<'_> {
         let mut days: Vec<u32> = (0..n_visits).map(|_| r.range(3, 700)).collect();
         days.sort_unstable_by(|a, b| b.cmp(a));
         for d in days {
-            let ord = self.chart.encounters.len();
+            // Labelled whether built or not: a label is what makes this a
+            // program visit (no visit-type draw).
+            let ord = self.peek(List::Encounters);
             let label = g.label(i, RecordKind::Encounter, ord, consent);
             let clinician = *r.pick(SUD_CLINICIANS);
             let slot = 480 + 30 * r.below(16);
@@ -1295,7 +1348,80 @@ impl ChartBuilder<'_> {
                 Some(label),
             );
             // Counseling note.
-            let dord = self.chart.documents.len();
+            let dord = self.next(List::Documents);
+            // Urine drug screen.
+            let oord = self.next(List::Observations);
+            let positive = r.percent(25);
+            if self.wants(List::Observations) {
+                self.drug_screen(&v, oord, positive, clinician, consent);
+            }
+            if self.wants(List::Documents) {
+                self.counseling_note(&v, dord, clinician, consent);
+            }
+            visits.push(v);
+        }
+        let first = &visits[0];
+        let cord = self.next(List::Conditions);
+        let cond_id = g.id(RecordKind::Condition, i, cord);
+        let onset = sub_days(first.start.date(), i64::from(r.range(30, 2000)))
+            .max(self.chart.patient.birth_date);
+        if self.wants(List::Conditions) {
+            let label = g.label(i, RecordKind::Condition, cord, consent);
+            self.chart.conditions.push(Condition {
+                id: cond_id,
+                patient_id: self.pid,
+                encounter_id: Some(first.id),
+                icd10: def.icd10.clone(),
+                snomed: def.snomed.clone(),
+                clinical_status: "active",
+                verification_status: "confirmed",
+                category: "encounter-diagnosis",
+                onset,
+                recorded: first.start.date(),
+                asserter_id: g.dir.practitioners[first.practitioner].id,
+                note: Some(format!(
+                    "Diagnosed in the recovery program. Ref {}",
+                    label.canary
+                )),
+                identifiers: canary_identifier(&Some(label.clone())),
+                part2: Some(label),
+                last_updated: first.start + Duration::hours(2),
+            });
+        }
+        let mord = self.next(List::Medications);
+        if self.wants(List::Medications) {
+            let label = g.label(i, RecordKind::Medication, mord, consent);
+            let (rx, dosage) = &SUD_MEDICATIONS[*med];
+            self.chart.medications.push(MedicationRequest {
+                id: g.id(RecordKind::Medication, i, mord),
+                patient_id: self.pid,
+                encounter_id: Some(first.id),
+                rxnorm: rx.clone(),
+                status: "active",
+                intent: "order",
+                authored_on: first.start.date(),
+                prescriber_id: g.dir.practitioners[SUD_CLINICIANS[0]].id,
+                dosage,
+                reason_condition_id: Some(cond_id),
+                note: Some(format!(
+                    "Medication for substance use disorder. Ref {}",
+                    label.canary
+                )),
+                identifiers: canary_identifier(&Some(label.clone())),
+                part2: Some(label),
+                last_updated: first.start + Duration::hours(1),
+            });
+        }
+        if consent != ConsentState::Absent && self.wants(List::Consent) {
+            let granted = sub_days(first.start.date(), 0);
+            self.chart.consent = Some(self.consent_record(consent, granted, &mut r));
+        }
+    }
+
+    /// The counseling note of Part 2 program visit `v` (document `dord`).
+    fn counseling_note(&mut self, v: &Visit, dord: usize, clinician: usize, consent: ConsentState) {
+        let (g, i) = (self.g, self.i);
+        {
             let label = g.label(i, RecordKind::Document, dord, consent);
             let text = format!(
                 "Recovery program counseling session. Patient engaged in relapse-prevention work; \
@@ -1317,64 +1443,6 @@ impl ChartBuilder<'_> {
                 part2: Some(label),
                 last_updated: v.start + Duration::hours(3),
             });
-            // Urine drug screen.
-            let oord = self.next_observation();
-            let positive = r.percent(25);
-            if self.parts.observations {
-                self.drug_screen(&v, oord, positive, clinician, consent);
-            }
-            visits.push(v);
-        }
-        let first = &visits[0];
-        let cord = self.chart.conditions.len();
-        let label = g.label(i, RecordKind::Condition, cord, consent);
-        let cond_id = g.id(RecordKind::Condition, i, cord);
-        self.chart.conditions.push(Condition {
-            id: cond_id,
-            patient_id: self.pid,
-            encounter_id: Some(first.id),
-            icd10: def.icd10.clone(),
-            snomed: def.snomed.clone(),
-            clinical_status: "active",
-            verification_status: "confirmed",
-            category: "encounter-diagnosis",
-            onset: sub_days(first.start.date(), i64::from(r.range(30, 2000)))
-                .max(self.chart.patient.birth_date),
-            recorded: first.start.date(),
-            asserter_id: g.dir.practitioners[first.practitioner].id,
-            note: Some(format!(
-                "Diagnosed in the recovery program. Ref {}",
-                label.canary
-            )),
-            identifiers: canary_identifier(&Some(label.clone())),
-            part2: Some(label),
-            last_updated: first.start + Duration::hours(2),
-        });
-        let mord = self.chart.medications.len();
-        let label = g.label(i, RecordKind::Medication, mord, consent);
-        let (rx, dosage) = &SUD_MEDICATIONS[*med];
-        self.chart.medications.push(MedicationRequest {
-            id: g.id(RecordKind::Medication, i, mord),
-            patient_id: self.pid,
-            encounter_id: Some(first.id),
-            rxnorm: rx.clone(),
-            status: "active",
-            intent: "order",
-            authored_on: first.start.date(),
-            prescriber_id: g.dir.practitioners[SUD_CLINICIANS[0]].id,
-            dosage,
-            reason_condition_id: Some(cond_id),
-            note: Some(format!(
-                "Medication for substance use disorder. Ref {}",
-                label.canary
-            )),
-            identifiers: canary_identifier(&Some(label.clone())),
-            part2: Some(label),
-            last_updated: first.start + Duration::hours(1),
-        });
-        if consent != ConsentState::Absent {
-            let granted = sub_days(first.start.date(), 0);
-            self.chart.consent = Some(self.consent_record(consent, granted, &mut r));
         }
     }
 
@@ -1521,7 +1589,7 @@ pub fn runtime_consent(g: &Generator, patient: &Patient, state: ConsentState, on
         g,
         i: patient.index.0,
         parts: ChartParts::FULL,
-        observations: 0,
+        counts: [0; List::ALL.len()],
         r: Rng::new(0),
         age: 0,
         pid: patient.id,

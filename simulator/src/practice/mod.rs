@@ -16,6 +16,7 @@ mod guid;
 pub mod ids;
 mod model;
 mod overlay;
+mod parts;
 pub mod rng;
 
 use std::sync::Arc;
@@ -26,13 +27,14 @@ use serde::Serialize;
 use time::{Date, Month};
 
 pub use catalog::{CANARY_SYSTEM, CPT, CVX, ICD10CM, LOINC, NUCC, RXNORM, SNOMED};
-pub use generate::{ChartParts, PART2_BASIS_POINTS, PRACTICE_OFFSET};
+pub use generate::{PART2_BASIS_POINTS, PRACTICE_OFFSET};
 pub use ids::{CANARY_LEN, CANARY_PREFIX, RecordKind, npi_is_valid};
 pub use model::*;
 pub use overlay::{
     AppointmentPatch, NewAppointment, NewCharge, NewCondition, NewEncounter, NewImmunization,
     NewObservation, NewPatient, PatientPatch,
 };
+pub use parts::{ChartParts, List};
 
 use generate::Generator;
 use overlay::Overlay;

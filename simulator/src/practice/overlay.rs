@@ -14,11 +14,12 @@ use super::catalog::{
 };
 use super::directory::{PAYER_SELF, PRACTICE_PRIMARY};
 use super::generate::{
-    ChartParts, Generator, OVERLAY_VISIT_BASE, PRACTICE_OFFSET, runtime_consent, visit_number,
+    Generator, OVERLAY_VISIT_BASE, PRACTICE_OFFSET, runtime_consent, visit_number,
 };
 use super::guid::Guid;
 use super::ids::{IdKeys, RecordKind, person_number};
 use super::model::*;
+use super::parts::{ChartParts, List};
 
 /// A patient created through the Enterprise API or an inbound ADT.
 #[derive(Debug, Clone)]
@@ -550,40 +551,57 @@ impl Overlay {
         posted
     }
 
-    /// Layer this overlay onto a chart built by the generator.
+    /// Layer this overlay onto a chart built by the generator with `parts`:
+    /// the lists `parts` leaves out stay empty.
     pub fn apply(&self, g: &Generator, chart: &mut Chart, parts: ChartParts) {
         let i = chart.patient.index.0;
-        if let Some(encs) = self.encounters.get(&i) {
+        let wanted = |l: List| parts.has(l);
+        if let Some(encs) = self.encounters.get(&i).filter(|_| wanted(List::Encounters)) {
             chart.encounters.extend(encs.iter().cloned());
             chart.encounters.sort_by_key(|e| e.start);
         }
-        if let Some(obs) = self.observations.get(&i).filter(|_| parts.observations) {
+        if let Some(obs) = self
+            .observations
+            .get(&i)
+            .filter(|_| wanted(List::Observations))
+        {
             chart.observations.extend(obs.iter().cloned());
         }
-        if let Some(edits) = self.appointment_edits.get(&i) {
-            for e in edits {
-                if let Some(slot) = chart.appointments.iter_mut().find(|a| a.id == e.id) {
-                    *slot = e.clone();
+        if wanted(List::Appointments) {
+            if let Some(edits) = self.appointment_edits.get(&i) {
+                for e in edits {
+                    if let Some(slot) = chart.appointments.iter_mut().find(|a| a.id == e.id) {
+                        *slot = e.clone();
+                    }
                 }
             }
+            if let Some(appts) = self.appointments.get(&i) {
+                chart.appointments.extend(appts.iter().cloned());
+            }
         }
-        if let Some(appts) = self.appointments.get(&i) {
-            chart.appointments.extend(appts.iter().cloned());
-        }
-        if let Some(ims) = self.immunizations.get(&i) {
+        if let Some(ims) = self
+            .immunizations
+            .get(&i)
+            .filter(|_| wanted(List::Immunizations))
+        {
             chart.immunizations.extend(ims.iter().cloned());
         }
-        if let Some(conds) = self.conditions.get(&i) {
+        if let Some(conds) = self.conditions.get(&i).filter(|_| wanted(List::Conditions)) {
             chart.conditions.extend(conds.iter().cloned());
         }
-        chart.charges.extend(
-            self.charges
-                .iter()
-                .filter(|c| c.0 == chart.patient.index)
-                .map(|c| c.1.clone()),
-        );
+        if wanted(List::Charges) {
+            chart.charges.extend(
+                self.charges
+                    .iter()
+                    .filter(|c| c.0 == chart.patient.index)
+                    .map(|c| c.1.clone()),
+            );
+        }
         if let Some(&state) = self.consents.get(&i) {
             set_consent_state(g, chart, state);
+            if !wanted(List::Consent) {
+                chart.consent = None;
+            }
         }
     }
 }
