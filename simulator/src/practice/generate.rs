@@ -429,6 +429,15 @@ impl ChartBuilder<'_> {
         self.parts.has(list)
     }
 
+    /// The id of generated condition `k` (the conditions' ordinals are
+    /// their definitions' places), read back when conditions are built.
+    fn condition_id(&self, k: usize) -> Guid {
+        match self.chart.conditions.get(k) {
+            Some(c) if self.wants(List::Conditions) => c.id,
+            _ => self.id(RecordKind::Condition, k),
+        }
+    }
+
     fn has(&self, cond: usize) -> bool {
         self.condition_defs.contains(&cond)
     }
@@ -1078,7 +1087,7 @@ impl ChartBuilder<'_> {
                 continue;
             }
             let (rx, dosage) = &MEDICATIONS[m];
-            let cond_id = self.id(RecordKind::Condition, cond);
+            let cond_id = self.condition_id(cond);
             self.chart.medications.push(MedicationRequest {
                 id: self.id(RecordKind::Medication, ord),
                 patient_id: self.pid,
@@ -1287,8 +1296,7 @@ impl ChartBuilder<'_> {
             let Some(desc) = CONDITIONS[ci].goal else {
                 continue;
             };
-            // The generated conditions' ordinals are their definitions' places.
-            let cond_id = self.id(RecordKind::Condition, k);
+            let cond_id = self.condition_id(k);
             let ord = self.next(List::Goals);
             let gid = self.id(RecordKind::Goal, ord);
             if self.wants(List::Goals) {
