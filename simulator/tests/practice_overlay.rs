@@ -290,3 +290,52 @@ fn concurrent_writers_lose_nothing() {
         .collect();
     assert_eq!(ids.len(), 100);
 }
+
+/// Charges of several patients, interleaved in the holding tank: each chart
+/// holds its own in arrival order, each id resolves, and posting takes them
+/// all in arrival order.
+#[test]
+fn interleaved_charges_stay_with_their_patients() {
+    let p = practice();
+    let (a, b) = (PatientIndex(4), PatientIndex(9));
+    let base = |i| p.chart(i).unwrap().charges.len();
+    let (base_a, base_b) = (base(a), base(b));
+    let mut ids = Vec::new();
+    for (k, i) in [a, b, a, a, b].into_iter().enumerate() {
+        let ch = p
+            .add_pending_charge(
+                i,
+                NewCharge {
+                    encounter_id: None,
+                    cpt: Coding::new(CPT, "99213", "Office visit"),
+                    units: 1,
+                    amount_cents: 1_000 + k as i64,
+                    service_date: date!(2026 - 06 - 30),
+                    rendering_provider_id: None,
+                    payer_id: None,
+                },
+            )
+            .unwrap();
+        ids.push((i, ch.id, ch.amount_cents));
+    }
+    for i in [a, b] {
+        let c = p.chart(i).unwrap();
+        let want: Vec<_> = ids
+            .iter()
+            .filter(|x| x.0 == i)
+            .map(|x| (x.1, x.2))
+            .collect();
+        let base = if i == a { base_a } else { base_b };
+        let got: Vec<_> = c.charges[base..]
+            .iter()
+            .map(|x| (x.id, x.amount_cents))
+            .collect();
+        assert_eq!(got, want, "charges of {i:?}");
+        for (id, _) in &want {
+            assert_eq!(p.find_record(id).and_then(|r| r.patient), Some(i));
+        }
+    }
+    let pending: Vec<_> = p.pending_charges().iter().map(|c| c.amount_cents).collect();
+    assert_eq!(pending, [1_000, 1_001, 1_002, 1_003, 1_004]);
+    assert_eq!(p.post_pending_charges().len(), 5);
+}

@@ -188,7 +188,10 @@ pub struct Overlay {
     /// Conditions (problems) recorded at run time.
     pub conditions: BTreeMap<u32, Vec<Condition>>,
     /// Charges received at run time, in arrival order (the holding tank).
-    pub charges: Vec<(PatientIndex, Charge)>,
+    pub(super) charges: Vec<(PatientIndex, Charge)>,
+    /// Where each patient's charges are in `charges`, in arrival order: a
+    /// chart, or a new charge's ordinal, never scans the whole tank.
+    charge_slots: BTreeMap<u32, Vec<usize>>,
     pub consents: BTreeMap<u32, ConsentState>,
 }
 
@@ -229,7 +232,7 @@ impl Overlay {
             RecordKind::Appointment => self.appointments.get(&p.0).map_or(0, Vec::len),
             RecordKind::Immunization => self.immunizations.get(&p.0).map_or(0, Vec::len),
             RecordKind::Condition => self.conditions.get(&p.0).map_or(0, Vec::len),
-            RecordKind::Charge => self.charges.iter().filter(|c| c.0 == p).count(),
+            RecordKind::Charge => self.charge_slots.get(&p.0).map_or(0, Vec::len),
             _ => 0,
         };
         usize::from(ordinal) < n
@@ -520,7 +523,9 @@ impl Overlay {
         c: NewCharge,
         gen_no: u64,
     ) -> Charge {
-        let n = self.charges.iter().filter(|x| x.0 == patient.index).count();
+        let slots = self.charge_slots.entry(patient.index.0).or_default();
+        let n = slots.len();
+        slots.push(self.charges.len());
         let charge = Charge {
             id: overlay_id(&g.keys, RecordKind::Charge, patient.index, n),
             patient_id: patient.id,
@@ -589,13 +594,10 @@ impl Overlay {
         if let Some(conds) = self.conditions.get(&i).filter(|_| wanted(List::Conditions)) {
             chart.conditions.extend(conds.iter().cloned());
         }
-        if wanted(List::Charges) {
-            chart.charges.extend(
-                self.charges
-                    .iter()
-                    .filter(|c| c.0 == chart.patient.index)
-                    .map(|c| c.1.clone()),
-            );
+        if let Some(slots) = self.charge_slots.get(&i).filter(|_| wanted(List::Charges)) {
+            chart
+                .charges
+                .extend(slots.iter().map(|&k| self.charges[k].1.clone()));
         }
         if let Some(&state) = self.consents.get(&i) {
             set_consent_state(g, chart, state);
