@@ -17,6 +17,18 @@ fn practice() -> Practice {
     })
 }
 
+fn office_visit(amount_cents: i64) -> NewCharge {
+    NewCharge {
+        encounter_id: None,
+        cpt: Coding::new(CPT, "99213", "Office visit"),
+        units: 1,
+        amount_cents,
+        service_date: date!(2026 - 06 - 30),
+        rendering_provider_id: None,
+        payer_id: None,
+    }
+}
+
 #[test]
 fn create_update_and_find_a_patient() {
     let p = practice();
@@ -181,20 +193,7 @@ fn overlay_records_appear_in_the_chart_and_reset_restores_the_seed() {
             },
         )
         .unwrap();
-    let ch = p
-        .add_pending_charge(
-            i,
-            NewCharge {
-                encounter_id: None,
-                cpt: Coding::new(CPT, "99213", "Office visit"),
-                units: 1,
-                amount_cents: 14_000,
-                service_date: date!(2026 - 06 - 30),
-                rendering_provider_id: None,
-                payer_id: None,
-            },
-        )
-        .unwrap();
+    let ch = p.add_pending_charge(i, office_visit(14_000)).unwrap();
     assert_eq!(p.pending_charges().len(), 1);
 
     let c = p.chart(i).unwrap();
@@ -303,18 +302,7 @@ fn interleaved_charges_stay_with_their_patients() {
     let mut ids = Vec::new();
     for (k, i) in [a, b, a, a, b].into_iter().enumerate() {
         let ch = p
-            .add_pending_charge(
-                i,
-                NewCharge {
-                    encounter_id: None,
-                    cpt: Coding::new(CPT, "99213", "Office visit"),
-                    units: 1,
-                    amount_cents: 1_000 + k as i64,
-                    service_date: date!(2026 - 06 - 30),
-                    rendering_provider_id: None,
-                    payer_id: None,
-                },
-            )
+            .add_pending_charge(i, office_visit(1_000 + k as i64))
             .unwrap();
         ids.push((i, ch.id, ch.amount_cents));
     }
