@@ -10,7 +10,7 @@ use time::{Date, OffsetDateTime};
 
 use super::{
     Actor, Cat, CodeOnly, Coding3, Concept, Concept2, Ident, Idents, Instant, Meta, Note,
-    Reference, Text, code_only, end_line, is_empty, meta, part2_security,
+    Reference, Text, code_only, is_empty, lines, meta, part2_security,
 };
 use crate::practice::{self, Chart, Coding};
 
@@ -461,24 +461,6 @@ pub(super) fn each_record(c: &Chart, ty: &str, f: &mut impl FnMut(OffsetDateTime
         _ => return false,
     }
     true
-}
-
-/// Write one line per record of `records` that `keep` accepts.
-fn lines<T>(
-    out: &mut Vec<u8>,
-    ends: &mut Vec<usize>,
-    records: &[T],
-    key: impl Fn(&T) -> (OffsetDateTime, bool),
-    keep: &impl Fn(OffsetDateTime, bool) -> bool,
-    write: impl Fn(&mut Vec<u8>, &T) -> serde_json::Result<()>,
-) {
-    for x in records {
-        let (updated, part2) = key(x);
-        if keep(updated, part2) {
-            let r = write(out, x);
-            end_line(out, ends, r);
-        }
-    }
 }
 
 /// [`super::write_lines`] for its types; `false` for any other type.

@@ -10,9 +10,9 @@
 //! in byte order of their JSON names, and the tests compare both renderers
 //! record by record.
 //!
-//! The types with a typed writer ([`TYPED`]) carry about 90% of the bytes of
-//! an all-types export; the rest, and any job whose filters need the JSON
-//! tree (`_typeFilter`, granular scopes, `_elements`), go through `Value`.
+//! Every chart type has a typed writer ([`TYPED`]); `Provenance`, the
+//! practice-level types, and any job whose filters need the JSON tree
+//! (`_typeFilter`, granular scopes, `_elements`) go through `Value`.
 
 use std::fmt;
 use std::io::Write;
@@ -945,6 +945,25 @@ fn end_line(out: &mut Vec<u8>, ends: &mut Vec<usize>, r: serde_json::Result<()>)
     }
 }
 
+/// One line per record of `records` whose `(last_updated, part2)`, from
+/// `key`, `keep` accepts.
+fn lines<'c, T: 'c>(
+    out: &mut Vec<u8>,
+    ends: &mut Vec<usize>,
+    records: impl IntoIterator<Item = &'c T>,
+    key: impl Fn(&T) -> (OffsetDateTime, bool),
+    keep: &impl Fn(OffsetDateTime, bool) -> bool,
+    write: impl Fn(&mut Vec<u8>, &T) -> serde_json::Result<()>,
+) {
+    for x in records {
+        let (updated, part2) = key(x);
+        if keep(updated, part2) {
+            let r = write(out, x);
+            end_line(out, ends, r);
+        }
+    }
+}
+
 /// Append one NDJSON line per resource of typed type `ty` in chart `c` that
 /// `keep(last_updated, part2)` accepts, in `render_type` order, pushing each
 /// line's end offset to `ends`. Returns `false` for an untyped type.
@@ -958,12 +977,14 @@ pub fn write_lines(
 ) -> bool {
     match ty {
         "Observation" => {
-            for o in &c.observations {
-                if keep(o.last_updated, o.part2.is_some()) {
-                    let r = write_observation(out, o);
-                    end_line(out, ends, r);
-                }
-            }
+            lines(
+                out,
+                ends,
+                &c.observations,
+                |o| (o.last_updated, o.part2.is_some()),
+                &keep,
+                write_observation,
+            );
             let pt = &c.patient;
             for (n, a) in pt.sdoh.iter().enumerate() {
                 if keep(pt.last_updated, false) {
@@ -972,46 +993,46 @@ pub fn write_lines(
                 }
             }
         }
-        "Encounter" => {
-            for e in &c.encounters {
-                if keep(e.last_updated, e.part2.is_some()) {
-                    let r = write_encounter(out, p, e);
-                    end_line(out, ends, r);
-                }
-            }
-        }
-        "DocumentReference" => {
-            for d in &c.documents {
-                if keep(d.last_updated, d.part2.is_some()) {
-                    let r = write_document(out, d);
-                    end_line(out, ends, r);
-                }
-            }
-        }
-        "Appointment" => {
-            for a in &c.appointments {
-                if keep(a.last_updated, false) {
-                    let r = write_appointment(out, a);
-                    end_line(out, ends, r);
-                }
-            }
-        }
-        "Procedure" => {
-            for pr in &c.procedures {
-                if keep(pr.last_updated, false) {
-                    let r = write_procedure(out, pr);
-                    end_line(out, ends, r);
-                }
-            }
-        }
-        "DiagnosticReport" => {
-            for l in &c.lab_panels {
-                if keep(l.last_updated, l.part2.is_some()) {
-                    let r = write_diagnostic_report(out, l);
-                    end_line(out, ends, r);
-                }
-            }
-        }
+        "Encounter" => lines(
+            out,
+            ends,
+            &c.encounters,
+            |e| (e.last_updated, e.part2.is_some()),
+            &keep,
+            |o, e| write_encounter(o, p, e),
+        ),
+        "DocumentReference" => lines(
+            out,
+            ends,
+            &c.documents,
+            |d| (d.last_updated, d.part2.is_some()),
+            &keep,
+            write_document,
+        ),
+        "Appointment" => lines(
+            out,
+            ends,
+            &c.appointments,
+            |a| (a.last_updated, false),
+            &keep,
+            write_appointment,
+        ),
+        "Procedure" => lines(
+            out,
+            ends,
+            &c.procedures,
+            |pr| (pr.last_updated, false),
+            &keep,
+            write_procedure,
+        ),
+        "DiagnosticReport" => lines(
+            out,
+            ends,
+            &c.lab_panels,
+            |l| (l.last_updated, l.part2.is_some()),
+            &keep,
+            write_diagnostic_report,
+        ),
         _ => {
             return clinical::write_lines(out, ends, c, ty, &keep)
                 || people::write_lines(out, ends, p, c, ty, &keep);

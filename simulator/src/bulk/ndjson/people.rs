@@ -10,7 +10,7 @@ use time::{Date, OffsetDateTime};
 
 use super::{
     Cat, CodeOnly, Coding2, Coding3, Concept, Concept2, Instant, Meta, Narrative, Reference,
-    References, Text, code_only, meta, org_id, part2_security,
+    References, Text, code_only, lines, meta, org_id, part2_security,
 };
 use crate::fhir::render::{ACT_CODE, MRN_SYSTEM, US_CORE};
 use crate::practice::{self, Chart, ConsentState, Practice, Sex};
@@ -648,22 +648,6 @@ pub(super) fn each_record(c: &Chart, ty: &str, f: &mut impl FnMut(OffsetDateTime
     true
 }
 
-/// One line per record of `records` that `keep` accepts.
-fn lines<T>(
-    out: &mut Vec<u8>,
-    ends: &mut Vec<usize>,
-    records: impl IntoIterator<Item = T>,
-    keep: impl Fn(&T) -> bool,
-    write: impl Fn(&mut Vec<u8>, &T) -> serde_json::Result<()>,
-) {
-    for x in records {
-        if keep(&x) {
-            let r = write(out, &x);
-            super::end_line(out, ends, r);
-        }
-    }
-}
-
 /// [`super::write_lines`] for its types; `false` for any other type.
 pub(super) fn write_lines(
     out: &mut Vec<u8>,
@@ -678,49 +662,56 @@ pub(super) fn write_lines(
             out,
             ends,
             [&c.patient],
-            |x| keep(x.last_updated, false),
+            |x| (x.last_updated, false),
+            keep,
             |o, x| write_patient(o, p, x),
         ),
         "CareTeam" => lines(
             out,
             ends,
             &c.care_team,
-            |x| keep(x.last_updated, false),
-            |o, x| write_care_team(o, x),
+            |x| (x.last_updated, false),
+            keep,
+            write_care_team,
         ),
         "CarePlan" => lines(
             out,
             ends,
             &c.care_plans,
-            |x| keep(x.last_updated, false),
-            |o, x| write_care_plan(o, x),
+            |x| (x.last_updated, false),
+            keep,
+            write_care_plan,
         ),
         "Goal" => lines(
             out,
             ends,
             &c.goals,
-            |x| keep(x.last_updated, false),
-            |o, x| write_goal(o, x),
+            |x| (x.last_updated, false),
+            keep,
+            write_goal,
         ),
         "Coverage" => lines(
             out,
             ends,
             &c.coverages,
-            |x| keep(x.last_updated, false),
-            |o, x| write_coverage(o, x),
+            |x| (x.last_updated, false),
+            keep,
+            write_coverage,
         ),
         "Device" => lines(
             out,
             ends,
             &c.devices,
-            |x| keep(x.last_updated, false),
-            |o, x| write_device(o, x),
+            |x| (x.last_updated, false),
+            keep,
+            write_device,
         ),
         "Consent" => lines(
             out,
             ends,
             &c.consent,
-            |x| keep(x.last_updated, x.part2.is_some()),
+            |x| (x.last_updated, x.part2.is_some()),
+            keep,
             |o, x| write_consent(o, p, x),
         ),
         _ => return false,
