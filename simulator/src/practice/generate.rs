@@ -429,6 +429,13 @@ impl ChartBuilder<'_> {
         self.parts.has(list)
     }
 
+    /// The ordinal of the next record of `list` if the chart builds it:
+    /// [`Self::next`], counted either way.
+    fn slot(&mut self, list: List) -> Option<usize> {
+        let ord = self.next(list);
+        self.wants(list).then_some(ord)
+    }
+
     /// The id of generated condition `k` (the conditions' ordinals are
     /// their definitions' places), read back when conditions are built.
     fn condition_id(&self, k: usize) -> Guid {
@@ -583,11 +590,10 @@ impl ChartBuilder<'_> {
             let def = &CONDITIONS[ci];
             let onset = sub_days(first.start.date(), i64::from(self.r.below(1000)));
             let onset = onset.max(self.chart.patient.birth_date);
-            let ord = self.next(List::Conditions);
             let active = self.r.percent(92);
-            if !self.wants(List::Conditions) {
+            let Some(ord) = self.slot(List::Conditions) else {
                 continue;
-            }
+            };
             self.chart.conditions.push(Condition {
                 id: self.id(RecordKind::Condition, ord),
                 patient_id: self.pid,
@@ -660,12 +666,11 @@ impl ChartBuilder<'_> {
             self.procedure(v, 4, pract_id);
         }
         // Progress note.
-        let ord = self.next(List::Documents);
         let opener = *self.r.pick::<&str>(NOTE_OPENERS);
         let plan = *self.r.pick::<&str>(NOTE_PLANS);
-        if !self.wants(List::Documents) {
+        let Some(ord) = self.slot(List::Documents) else {
             return;
-        }
+        };
         let mut text = String::with_capacity(200);
         text.push_str(opener);
         text.push_str("Reason for visit: ");
@@ -702,11 +707,8 @@ impl ChartBuilder<'_> {
         panel_id: Option<Guid>,
         performer: Option<Guid>,
     ) -> Option<Guid> {
-        let ord = self.next(List::Observations);
-        if !self.wants(List::Observations) {
-            // Minting the id is most of the work left when it is not built.
-            return None;
-        }
+        // Minting the id is most of the work left when it is not built.
+        let ord = self.slot(List::Observations)?;
         let id = self.id(RecordKind::Observation, ord);
         let effective = v.start + Duration::minutes(5);
         self.chart.observations.push(Observation {
@@ -938,8 +940,7 @@ impl ChartBuilder<'_> {
 
     fn procedure(&mut self, v: &Visit, which: usize, pract: Guid) {
         let (cpt, sct) = &PROCEDURES[which];
-        let ord = self.next(List::Procedures);
-        if self.wants(List::Procedures) {
+        if let Some(ord) = self.slot(List::Procedures) {
             let performed = v.start + Duration::minutes(15);
             self.chart.procedures.push(Procedure {
                 id: self.id(RecordKind::Procedure, ord),
@@ -957,10 +958,9 @@ impl ChartBuilder<'_> {
     }
 
     fn charge(&mut self, v: &Visit, cpt: Coding, units: u16) {
-        let ord = self.next(List::Charges);
-        if !self.wants(List::Charges) {
+        let Some(ord) = self.slot(List::Charges) else {
             return;
-        }
+        };
         let date = v.start.date();
         let amount = fee_cents(&cpt.code) * i64::from(units);
         let posted = date < sub_days(self.g.as_of, 14);
@@ -992,10 +992,9 @@ impl ChartBuilder<'_> {
         encounter_id: Option<Guid>,
         flags: (bool, bool, bool, bool),
     ) {
-        let ord = self.next(List::Appointments);
-        if !self.wants(List::Appointments) {
+        let Some(ord) = self.slot(List::Appointments) else {
             return;
-        }
+        };
         let ev = &self.g.dir.events[event];
         let location = self.g.dir.practitioner_location(practitioner);
         let (is_kept, is_cancelled, is_rescheduled, is_no_show) = flags;
@@ -1082,10 +1081,9 @@ impl ChartBuilder<'_> {
             }
             let v = &visits[self.r.below(visits.len() as u32) as usize];
             let active = self.r.percent(85);
-            let ord = self.next(List::Medications);
-            if !self.wants(List::Medications) {
+            let Some(ord) = self.slot(List::Medications) else {
                 continue;
-            }
+            };
             let (rx, dosage) = &MEDICATIONS[m];
             let cond_id = self.condition_id(cond);
             self.chart.medications.push(MedicationRequest {
@@ -1160,9 +1158,8 @@ impl ChartBuilder<'_> {
                 if vac == 0 {
                     last_flu_year = v.start.year();
                 }
-                let ord = self.next(List::Immunizations);
                 let lot = (self.r.below(4) as usize, self.r.below(100_000));
-                if self.wants(List::Immunizations) {
+                if let Some(ord) = self.slot(List::Immunizations) {
                     self.chart.immunizations.push(Immunization {
                         id: self.id(RecordKind::Immunization, ord),
                         patient_id: self.pid,
@@ -1356,14 +1353,14 @@ impl ChartBuilder<'_> {
                 Some(label),
             );
             // Counseling note.
-            let dord = self.next(List::Documents);
+            let dord = self.slot(List::Documents);
             // Urine drug screen.
-            let oord = self.next(List::Observations);
+            let oord = self.slot(List::Observations);
             let positive = r.percent(25);
-            if self.wants(List::Observations) {
+            if let Some(oord) = oord {
                 self.drug_screen(&v, oord, positive, clinician, consent);
             }
-            if self.wants(List::Documents) {
+            if let Some(dord) = dord {
                 self.counseling_note(&v, dord, clinician, consent);
             }
             visits.push(v);
@@ -1396,8 +1393,7 @@ impl ChartBuilder<'_> {
                 last_updated: first.start + Duration::hours(2),
             });
         }
-        let mord = self.next(List::Medications);
-        if self.wants(List::Medications) {
+        if let Some(mord) = self.slot(List::Medications) {
             let label = g.label(i, RecordKind::Medication, mord, consent);
             let (rx, dosage) = &SUD_MEDICATIONS[*med];
             self.chart.medications.push(MedicationRequest {
@@ -1429,29 +1425,27 @@ impl ChartBuilder<'_> {
     /// The counseling note of Part 2 program visit `v` (document `dord`).
     fn counseling_note(&mut self, v: &Visit, dord: usize, clinician: usize, consent: ConsentState) {
         let (g, i) = (self.g, self.i);
-        {
-            let label = g.label(i, RecordKind::Document, dord, consent);
-            let text = format!(
-                "Recovery program counseling session. Patient engaged in relapse-prevention work; \
-                 medication adherence reviewed. Confidential 42 CFR Part 2 record. Ref {}",
-                label.canary
-            );
-            self.chart.documents.push(Document {
-                id: g.id(RecordKind::Document, i, dord),
-                patient_id: self.pid,
-                encounter_id: Some(v.id),
-                doc_type: DOC_COUNSELING_NOTE.clone(),
-                status: "current",
-                mime_type: "text/plain",
-                title: "Counseling note",
-                text,
-                author_id: g.dir.practitioners[clinician].id,
-                date: v.start + Duration::minutes(30),
-                identifiers: canary_identifier(&Some(label.clone())),
-                part2: Some(label),
-                last_updated: v.start + Duration::hours(3),
-            });
-        }
+        let label = g.label(i, RecordKind::Document, dord, consent);
+        let text = format!(
+            "Recovery program counseling session. Patient engaged in relapse-prevention work; \
+             medication adherence reviewed. Confidential 42 CFR Part 2 record. Ref {}",
+            label.canary
+        );
+        self.chart.documents.push(Document {
+            id: g.id(RecordKind::Document, i, dord),
+            patient_id: self.pid,
+            encounter_id: Some(v.id),
+            doc_type: DOC_COUNSELING_NOTE.clone(),
+            status: "current",
+            mime_type: "text/plain",
+            title: "Counseling note",
+            text,
+            author_id: g.dir.practitioners[clinician].id,
+            date: v.start + Duration::minutes(30),
+            identifiers: canary_identifier(&Some(label.clone())),
+            part2: Some(label),
+            last_updated: v.start + Duration::hours(3),
+        });
     }
 
     /// The urine drug screen of Part 2 program visit `v` (observation `oord`).
