@@ -438,9 +438,8 @@ impl Job {
 
 /// The chart of patient `pos` of the selection, uncached, with the lists
 /// rendering `types` reads ([`lists_of`]; a `Provenance` reads those of the
-/// job's other types). A chart without lists (a `Patient` file, or a
-/// `Consent` file of a patient who cannot have a consent) is the
-/// demographics alone, generated without the records.
+/// job's other types). A `Patient` file, or a `Consent` file of a patient
+/// who cannot have a consent, reads no list: the demographics alone.
 fn chart_at(
     practice: &Practice,
     spec: &Spec,
@@ -462,9 +461,6 @@ fn chart_at(
                 .fold(ChartParts::NONE, |p, t| p.union(lists(t))),
             ty => lists(ty),
         });
-    }
-    if parts.is_empty() {
-        return practice.demographics_chart(i).map(|c| (i, c));
     }
     practice.chart_with(i, parts).map(|c| (i, c))
 }
@@ -908,7 +904,13 @@ mod tests {
             if !p.may_have_consent(i) {
                 assert!(full.consent.is_none(), "patient {i:?}");
             }
-            // A chart of one list holds the full chart's list, and only it.
+            // A chart of no list is the demographics chart; a chart of one
+            // list holds the full chart's list, and only it.
+            assert_eq!(
+                serde_json::to_value(p.chart_with(i, ChartParts::NONE).unwrap()).unwrap(),
+                serde_json::to_value(&demo).unwrap(),
+                "patient {i:?}"
+            );
             let full_value = serde_json::to_value(&full).unwrap();
             for l in List::ALL {
                 let one = p.chart_with(i, ChartParts::NONE.with(l)).unwrap();

@@ -229,8 +229,13 @@ impl Practice {
     }
 
     /// Patient `i`'s chart with only the record lists `parts` asks for; each
-    /// list it holds equals [`Practice::chart`]'s, overlay included.
+    /// list it holds equals [`Practice::chart`]'s, overlay included. Without
+    /// lists it is [`Practice::demographics_chart`], generated without
+    /// walking the records.
     pub fn chart_with(&self, i: PatientIndex, parts: ChartParts) -> Option<Chart> {
+        if parts.is_empty() {
+            return self.demographics_chart(i);
+        }
         let ov = self.inner.overlay.read();
         let mut chart = match ov.patient(self.inner.cfg.patients, i) {
             // Patched: records still follow the generated demographics.
