@@ -137,14 +137,18 @@ impl<'a> Message<'a> {
         let lenient = options.lenient_newlines;
         let forbidden = first_forbidden(bytes, lenient);
         let limit = forbidden.as_ref().map_or(bytes.len(), |(o, _)| *o);
-        // Size the span Vec once: counting terminators is far cheaper than
-        // regrowing (and keeps a fresh parse at exactly one allocation).
-        let terminators = if lenient {
-            memchr::memchr2_iter(CR, LF, &bytes[..limit]).count()
-        } else {
-            memchr::memchr_iter(CR, &bytes[..limit]).count()
-        };
-        spans.reserve(terminators + 1);
+        // Size a fresh span Vec once: counting terminators is far cheaper
+        // than regrowing (and keeps a fresh parse at exactly one
+        // allocation). A recycled buffer skips the count: it has usually
+        // grown to fit already, and otherwise grows as it goes.
+        if spans.capacity() == 0 {
+            let terminators = if lenient {
+                memchr::memchr2_iter(CR, LF, &bytes[..limit]).count()
+            } else {
+                memchr::memchr_iter(CR, &bytes[..limit]).count()
+            };
+            spans.reserve(terminators + 1);
+        }
         let mut lenient_used = false;
         let mut pos = 0;
         while pos < limit {
@@ -274,10 +278,18 @@ impl<'a> Message<'a> {
 
     /// The decoded value at a path: escapes resolved and MSH-18 honoured.
     pub fn get_text(&self, path: &str) -> Result<Option<std::borrow::Cow<'a, str>>, PathError> {
-        let charset = self.charset();
-        Ok(self
-            .get(path)?
-            .map(|raw| escape::decode_text(raw, &self.delims, charset)))
+        let Some(raw) = self.get(path)? else {
+            return Ok(None);
+        };
+        let bytes = escape::decode(raw, &self.delims);
+        // ASCII reads the same in every character set: MSH-18 (a walk of
+        // the whole MSH segment) is looked up only for other bytes.
+        let charset = if bytes.is_ascii() {
+            Charset::Ascii
+        } else {
+            self.charset()
+        };
+        Ok(Some(charset.to_text(bytes)))
     }
 
     /// The raw value at a path as (lossy) UTF-8, empty when the path is
