@@ -19,6 +19,7 @@ use std::borrow::Cow;
 
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 
+use super::header::Header;
 use super::policy::Problem;
 use crate::events::{ChangeKind, PracticeChange};
 use crate::hl7::Message;
@@ -42,9 +43,8 @@ pub struct Applied {
 }
 
 /// Apply an admitted message to the practice.
-pub fn apply(practice: &Practice, m: &Message<'_>) -> Result<Applied, Problem> {
-    let get = |p: &str| m.get(p).ok().flatten().unwrap_or_default();
-    match (get("MSH-9.1"), get("MSH-9.2")) {
+pub fn apply(practice: &Practice, m: &Message<'_>, h: &Header<'_>) -> Result<Applied, Problem> {
+    match (h.message_code, h.trigger_event) {
         (b"ADT", b"A01" | b"A04") => register(practice, m),
         (b"ADT", b"A08") => update(practice, m),
         (b"ORU", b"R01") => results(practice, m),

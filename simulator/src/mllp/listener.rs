@@ -644,7 +644,7 @@ impl Listener {
             }
             (_, Ok(())) => match check_charset(m, h.charset) {
                 Err(p) => (Outcome::Error, Some(p)),
-                Ok(()) => match apply::apply(&self.state.practice, m) {
+                Ok(()) => match apply::apply(&self.state.practice, m, &h) {
                     Ok(applied) => {
                         if let Some(n) = applied.note {
                             x.notes.push(Note::new("practice", n));
