@@ -37,9 +37,13 @@ pub struct Dedupe {
 
 #[derive(Debug, Default)]
 struct Senders {
-    by_sender: HashMap<Box<[u8]>, Lru, RandomState>,
+    by_sender: HashMap<Key, Lru, RandomState>,
     tick: u64,
 }
+
+/// A sender or control id. Shared, not copied: the map, the use order and
+/// a [`Reservation`] hold the same bytes (one allocation per new id).
+type Key = Arc<[u8]>;
 
 /// What a key holds: the ACK sent, or a message still being processed.
 #[derive(Debug, Clone)]
@@ -51,26 +55,39 @@ enum Slot {
 /// Last-use tick and the slot.
 type Stored = (u64, Slot);
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Lru {
-    map: HashMap<Box<[u8]>, Stored, RandomState>,
+    /// The sender this memory is for (its key in [`Senders::by_sender`]).
+    sender: Key,
+    map: HashMap<Key, Stored, RandomState>,
     /// Use order; entries whose tick no longer matches the map are stale.
-    order: VecDeque<(u64, Box<[u8]>)>,
+    order: VecDeque<(u64, Key)>,
     last_used: u64,
 }
 
 impl Lru {
+    fn new(sender: Key) -> Lru {
+        Lru {
+            sender,
+            map: HashMap::default(),
+            order: VecDeque::new(),
+            last_used: 0,
+        }
+    }
+
     fn touch(&mut self, id: &[u8], tick: u64) -> Option<Slot> {
+        let (key, _) = self.map.get_key_value(id)?;
+        let key = key.clone();
         let slot = self.map.get_mut(id)?;
         slot.0 = tick;
         let found = slot.1.clone();
-        self.order.push_back((tick, id.into()));
+        self.order.push_back((tick, key));
         Some(found)
     }
 
-    fn insert(&mut self, id: &[u8], slot: Slot, tick: u64, cap: usize) {
-        self.map.insert(id.into(), (tick, slot));
-        self.order.push_back((tick, id.into()));
+    fn insert(&mut self, id: Key, slot: Slot, tick: u64, cap: usize) {
+        self.map.insert(id.clone(), (tick, slot));
+        self.order.push_back((tick, id));
         while self.map.len() > cap {
             let Some((t, key)) = self.order.pop_front() else {
                 break;
@@ -175,8 +192,8 @@ pub enum Begin<'a> {
 #[derive(Debug)]
 pub struct Reservation<'a> {
     dedupe: &'a Dedupe,
-    sender: Box<[u8]>,
-    control_id: Box<[u8]>,
+    sender: Key,
+    control_id: Key,
     pending: Arc<Pending>,
     done: bool,
 }
@@ -213,29 +230,30 @@ impl Dedupe {
         if cap == 0 || control_id.is_empty() {
             return Begin::Off;
         }
-        let pending = {
-            let mut g = self.inner.lock();
-            g.tick += 1;
-            let tick = g.tick;
-            let pending = Pending::new();
-            let slot = Slot::Pending(pending.clone());
-            // A known sender (the hot path): one lookup, no key allocation.
-            if let Some(lru) = g.by_sender.get_mut(sender) {
+        let mut g = self.inner.lock();
+        g.tick += 1;
+        let tick = g.tick;
+        // A known sender (the hot path): one lookup, no sender allocation.
+        let lru = match g.by_sender.get_mut(sender) {
+            Some(lru) => {
                 lru.last_used = tick;
                 match lru.touch(control_id, tick) {
                     Some(Slot::Done(ack)) => return Begin::Stored(ack),
                     Some(Slot::Pending(p)) => return Begin::InFlight(p),
-                    None => lru.insert(control_id, slot, tick, cap),
+                    None => lru,
                 }
-            } else {
-                g.lru_for(sender, tick).insert(control_id, slot, tick, cap);
             }
-            pending
+            None => g.lru_for(sender, tick),
         };
+        let pending = Pending::new();
+        let id: Key = Arc::from(control_id);
+        lru.insert(id.clone(), Slot::Pending(pending.clone()), tick, cap);
+        let sender = lru.sender.clone();
+        drop(g);
         Begin::Reserved(Reservation {
             dedupe: self,
-            sender: sender.into(),
-            control_id: control_id.into(),
+            sender,
+            control_id: id,
             pending,
             done: false,
         })
@@ -292,7 +310,7 @@ impl Dedupe {
         g.tick += 1;
         let tick = g.tick;
         g.lru_for(sender, tick)
-            .insert(control_id, Slot::Done(reply), tick, cap);
+            .insert(Arc::from(control_id), Slot::Done(reply), tick, cap);
     }
 
     /// Control ids remembered for `sender`.
@@ -324,7 +342,11 @@ impl Senders {
                 self.by_sender.remove(&k);
             }
         }
-        let lru = self.by_sender.entry(sender.into()).or_default();
+        let key: Key = Arc::from(sender);
+        let lru = self
+            .by_sender
+            .entry(key.clone())
+            .or_insert_with(|| Lru::new(key));
         lru.last_used = tick;
         lru
     }
