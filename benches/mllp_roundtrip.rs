@@ -20,6 +20,13 @@
 //! also gives the process's CPU time per message (all threads, from
 //! `/proc/self/task/*/schedstat`), a figure that other load on the machine
 //! disturbs far less than the rate.
+//!
+//! Because the client shares the cores, the rate above is bounded by the
+//! client's own cost. A last pair of one-shot lines separates the two: a
+//! second simulator (and bare responder) on a one-worker runtime, and the
+//! same client on its own thread, so the server's CPU per ACKed message is
+//! read from its worker thread alone. `1 / that` is what one core of server
+//! sustains when the sender runs elsewhere, as it does at a real site.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -230,18 +237,77 @@ async fn bare_responder() -> SocketAddr {
     addr
 }
 
+/// Nanoseconds on CPU of a thread's `schedstat` file (0 when unreadable).
+fn schedstat_ns(path: &std::path::Path) -> u64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .unwrap_or(0)
+}
+
+/// Nanoseconds on CPU of the process's threads named `name` (every thread
+/// when `None`).
+fn threads_cpu_ns(name: Option<&str>) -> u64 {
+    let named = |dir: &std::path::Path| {
+        name.is_none_or(|n| {
+            std::fs::read_to_string(dir.join("comm")).is_ok_and(|c| c.trim_end() == n)
+        })
+    };
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| named(p))
+                .map(|p| schedstat_ns(&p.join("schedstat")))
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
 /// Nanoseconds on CPU of every thread of the process (the server runtime's
 /// workers carry both the server and the load client).
 fn cpu_ns() -> u64 {
-    let read = |p: std::path::PathBuf| {
-        std::fs::read_to_string(p)
-            .ok()
-            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    std::fs::read_dir("/proc/self/task")
-        .map(|d| d.flatten().map(|e| read(e.path().join("schedstat"))).sum())
-        .unwrap_or(0)
+    threads_cpu_ns(None)
+}
+
+/// The split harness's server threads (see the module comment).
+const SERVER_THREAD: &str = "ngsim-server";
+
+/// `conns` connections of `per` messages from a current-thread runtime on a
+/// thread of its own: the rate, and the client thread's CPU µs per message.
+fn run_on_own_thread(
+    addr: SocketAddr,
+    tpl: &Template,
+    conns: u64,
+    per: u64,
+    base: u64,
+) -> (f64, f64) {
+    let tpl = tpl.clone();
+    std::thread::spawn(move || {
+        let client_rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("client runtime");
+        let me = std::path::Path::new("/proc/thread-self/schedstat");
+        let cpu = schedstat_ns(me);
+        let start = Instant::now();
+        client_rt.block_on(async {
+            let tasks: Vec<_> = (0..conns)
+                .map(|c| {
+                    let id = base + c * 1_000_000_000;
+                    tokio::spawn(client(addr, tpl.clone(), id, per, None))
+                })
+                .collect();
+            for t in tasks {
+                t.await.expect("client");
+            }
+        });
+        let n = (per * conns) as f64;
+        let rate = n / start.elapsed().as_secs_f64();
+        (rate, (schedstat_ns(me) - cpu) as f64 / 1e3 / n)
+    })
+    .join()
+    .expect("client thread")
 }
 
 /// `run`, with the rate and the CPU µs per message.
@@ -325,6 +391,42 @@ fn main() {
         pct(0.999),
         lat[lat.len() - 1]
     );
+
+    // The server alone: a second simulator and bare responder on one
+    // worker thread, the client on a thread of its own.
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name(SERVER_THREAD)
+        .enable_all()
+        .build()
+        .expect("server runtime");
+    let sim1 = server_rt.block_on(async {
+        simulator::Simulator::builder()
+            .profile_named("nge-5.9.0")
+            .expect("profile")
+            .mllp_addr("127.0.0.1:0".parse().expect("addr"))
+            .start()
+            .await
+            .expect("start")
+    });
+    let bare1 = server_rt.block_on(bare_responder());
+    let full1 = sim1.mllp_addr().expect("mllp");
+    for (what, to) in [("bare tokio responder", bare1), ("full path", full1)] {
+        let conns = 8;
+        let server = threads_cpu_ns(Some(SERVER_THREAD));
+        let (rate, client_us) = run_on_own_thread(to, &tpl, conns, 40_000 / conns, base);
+        base += 10_000_000_000_000;
+        let n = (40_000 / conns * conns) as f64;
+        let server_us = (threads_cpu_ns(Some(SERVER_THREAD)) - server) as f64 / 1e3 / n;
+        println!(
+            "one-shot: split, {what}, {conns} connections: {rate:.0} ACKed msgs/s; \
+             server thread {server_us:.2} µs CPU/msg ({:.0} msgs/s per server core), \
+             client thread {client_us:.2} µs CPU/msg",
+            1e6 / server_us
+        );
+    }
+    drop(sim1);
+    drop(server_rt);
 
     // The listener's per-message work without sockets: parse, dedupe,
     // admission, practice lookup, ACK, journal.
