@@ -290,21 +290,12 @@ fn run_on_own_thread(
             .expect("client runtime");
         let me = std::path::Path::new("/proc/thread-self/schedstat");
         let cpu = schedstat_ns(me);
-        let start = Instant::now();
-        client_rt.block_on(async {
-            let tasks: Vec<_> = (0..conns)
-                .map(|c| {
-                    let id = base + c * 1_000_000_000;
-                    tokio::spawn(client(addr, tpl.clone(), id, per, None))
-                })
-                .collect();
-            for t in tasks {
-                t.await.expect("client");
-            }
-        });
+        let (took, _) = run(&client_rt, addr, &tpl, conns, per, base, None);
         let n = (per * conns) as f64;
-        let rate = n / start.elapsed().as_secs_f64();
-        (rate, (schedstat_ns(me) - cpu) as f64 / 1e3 / n)
+        (
+            n / took.as_secs_f64(),
+            (schedstat_ns(me) - cpu) as f64 / 1e3 / n,
+        )
     })
     .join()
     .expect("client thread")
@@ -325,13 +316,10 @@ fn measure(
     (n / took.as_secs_f64(), (cpu_ns() - cpu) as f64 / 1e3 / n)
 }
 
-fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let sim = rt.block_on(async {
+/// A simulator on the nge-5.9.0 profile with its MLLP listener on loopback,
+/// started on `rt`.
+fn start_simulator(rt: &tokio::runtime::Runtime) -> simulator::RunningSimulator {
+    rt.block_on(async {
         simulator::Simulator::builder()
             .profile_named("nge-5.9.0")
             .expect("profile")
@@ -339,7 +327,16 @@ fn main() {
             .start()
             .await
             .expect("start")
-    });
+    })
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sim = start_simulator(&rt);
     let addr = sim.mllp_addr().expect("mllp");
     let tpl = template(&sim);
     println!("message: {} bytes framed", tpl.frame.len());
@@ -400,15 +397,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("server runtime");
-    let sim1 = server_rt.block_on(async {
-        simulator::Simulator::builder()
-            .profile_named("nge-5.9.0")
-            .expect("profile")
-            .mllp_addr("127.0.0.1:0".parse().expect("addr"))
-            .start()
-            .await
-            .expect("start")
-    });
+    let sim1 = start_simulator(&server_rt);
     let bare1 = server_rt.block_on(bare_responder());
     let full1 = sim1.mllp_addr().expect("mllp");
     for (what, to) in [("bare tokio responder", bare1), ("full path", full1)] {
