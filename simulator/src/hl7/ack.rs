@@ -697,7 +697,7 @@ pub fn read_ack<'a>(m: &Message<'a>) -> Result<AckView<'a>, AckReadError> {
         found: String::from_utf8_lossy(raw_code).into_owned(),
     })?;
     let get = |p: &str| m.get(p).ok().flatten().filter(|v| !v.is_empty());
-    let text = get("MSA-3").map(|t| escape::decode_text(t, m.delimiters(), m.charset()));
+    let text = get("MSA-3").map(|t| m.decode_text(t));
     let modern = get("ERR-2").is_some() || get("ERR-3").is_some();
     let (error_location, error_code) = if modern {
         (read_location(m, "ERR-2"), parse_num(get("ERR-3.1")))
@@ -712,6 +712,6 @@ pub fn read_ack<'a>(m: &Message<'a>) -> Result<AckView<'a>, AckReadError> {
         error_location,
         error_code: error_code.and_then(|c| u16::try_from(c).ok()),
         severity: get("ERR-4").and_then(Severity::parse),
-        diagnostic: get("ERR-7").map(|t| escape::decode_text(t, m.delimiters(), m.charset())),
+        diagnostic: get("ERR-7").map(|t| m.decode_text(t)),
     })
 }

@@ -278,9 +278,12 @@ impl<'a> Message<'a> {
 
     /// The decoded value at a path: escapes resolved and MSH-18 honoured.
     pub fn get_text(&self, path: &str) -> Result<Option<std::borrow::Cow<'a, str>>, PathError> {
-        let Some(raw) = self.get(path)? else {
-            return Ok(None);
-        };
+        Ok(self.get(path)?.map(|raw| self.decode_text(raw)))
+    }
+
+    /// A raw value of this message as text: escapes resolved and MSH-18
+    /// honoured.
+    pub fn decode_text(&self, raw: &'a [u8]) -> std::borrow::Cow<'a, str> {
         let bytes = escape::decode(raw, &self.delims);
         // ASCII reads the same in every character set: MSH-18 (a walk of
         // the whole MSH segment) is looked up only for other bytes.
@@ -289,7 +292,7 @@ impl<'a> Message<'a> {
         } else {
             self.charset()
         };
-        Ok(Some(charset.to_text(bytes)))
+        charset.to_text(bytes)
     }
 
     /// The raw value at a path as (lossy) UTF-8, empty when the path is
