@@ -113,7 +113,7 @@ async fn eal_token_carries_practice_context_and_unlocks_prohibited_routes() {
             h.notes
                 .iter()
                 .find(|x| x.k == "auth")
-                .map(|x| x.v.clone())
+                .map(|x| x.v.to_string())
                 .unwrap_or_default()
         })
         .collect();

@@ -20,7 +20,7 @@ fn faults_in_journal(sim: &simulator::RunningSimulator, surface: Surface) -> Vec
         .iter()
         .filter_map(|e| e.mllp())
         .filter(|x| x.msh10.is_some())
-        .map(|x| x.fault.clone())
+        .map(|x| x.fault.as_deref().map(str::to_owned))
         .collect()
 }
 
@@ -145,7 +145,7 @@ async fn outbound_duplicate_send() {
         .iter()
         .map(|e| {
             let x = e.mllp().unwrap();
-            (x.outcome.clone(), x.fault.clone())
+            (x.outcome.to_string(), x.fault.as_deref().map(str::to_owned))
         })
         .collect();
     assert_eq!(

@@ -386,7 +386,11 @@ async fn duplicate_racing_on_several_connections_is_processed_once() {
     for e in entries(&sim, Surface::MllpIn) {
         let x = e.mllp().unwrap();
         match x.outcome.as_str() {
-            "accepted" => *accepted.entry(x.msh10.clone().unwrap()).or_default() += 1,
+            "accepted" => {
+                *accepted
+                    .entry(x.msh10.as_deref().unwrap().to_owned())
+                    .or_default() += 1
+            }
             "duplicate" => duplicates += 1,
             other => panic!("unexpected outcome {other}"),
         }
@@ -420,7 +424,7 @@ async fn pipelined_frames_are_each_acked_once_in_order() {
     eventually(|| entries(&sim, Surface::MllpIn).len() == ids.len()).await;
     let journaled: Vec<String> = entries(&sim, Surface::MllpIn)
         .iter()
-        .map(|e| e.mllp().unwrap().msh10.clone().unwrap())
+        .map(|e| e.mllp().unwrap().msh10.as_deref().unwrap().to_owned())
         .collect();
     assert_eq!(journaled, ids);
 }

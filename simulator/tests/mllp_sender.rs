@@ -146,7 +146,7 @@ fn publish(
 fn outcomes(sim: &simulator::RunningSimulator) -> Vec<String> {
     entries(sim, Surface::MllpOut)
         .iter()
-        .filter_map(|e| e.mllp().map(|x| x.outcome.clone()))
+        .filter_map(|e| e.mllp().map(|x| x.outcome.to_string()))
         .collect()
 }
 

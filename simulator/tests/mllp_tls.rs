@@ -159,9 +159,9 @@ fn out_outcomes(sim: &simulator::RunningSimulator) -> Vec<(String, String)> {
                 .notes
                 .iter()
                 .find(|n| n.k == "reason")
-                .map(|n| n.v.clone())
+                .map(|n| n.v.to_string())
                 .unwrap_or_default();
-            (x.outcome.clone(), reason)
+            (x.outcome.to_string(), reason)
         })
         .collect()
 }

@@ -265,7 +265,7 @@ async fn mllp_soak_with_chaos_loses_nothing() {
             continue;
         };
         match (x.outcome.as_str(), &x.msh10) {
-            ("accepted", Some(id)) => *accepted.entry(id.clone()).or_default() += 1,
+            ("accepted", Some(id)) => *accepted.entry(id.to_string()).or_default() += 1,
             ("duplicate", Some(_)) => duplicates += 1,
             ("error", None) => cut_or_reset += 1,
             _ => panic!("unexpected journal entry {e:?}"),

@@ -91,7 +91,7 @@ pub(super) async fn get_journal(
 pub(super) struct NewEntry {
     surface: Surface,
     #[serde(default)]
-    peer: Option<String>,
+    peer: Option<compact_str::CompactString>,
     #[serde(flatten)]
     detail: Detail,
 }

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 /// The surface an exchange happened on.
@@ -78,7 +79,7 @@ pub struct Entry {
     pub surface: Surface,
     /// Peer address (HTTP client or MLLP peer), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer: Option<String>,
+    pub peer: Option<CompactString>,
     /// What happened.
     #[serde(flatten)]
     pub detail: Detail,
@@ -130,14 +131,14 @@ pub enum Detail {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Note {
     /// Fact name.
-    pub k: String,
+    pub k: CompactString,
     /// Fact value (never a secret).
-    pub v: String,
+    pub v: CompactString,
 }
 
 impl Note {
     /// A note.
-    pub fn new(k: impl Into<String>, v: impl Into<String>) -> Note {
+    pub fn new(k: impl Into<CompactString>, v: impl Into<CompactString>) -> Note {
         Note {
             k: k.into(),
             v: v.into(),
@@ -182,34 +183,41 @@ pub struct HttpExchange {
 }
 
 /// An MLLP frame and its acknowledgment.
+///
+/// Its text fields (and [`Note`]s, and [`Entry::peer`]) are
+/// [`CompactString`]s: control ids, codes, outcomes and peer addresses are
+/// short, so they live inside the entry rather than in heap objects of their
+/// own. The journal holds 100,000 entries; each new one evicts the oldest,
+/// and freeing that entry's cold strings was a measured share of an MLLP
+/// exchange (`benches/README.md`, "The journal's share").
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MllpExchange {
     /// Connection number (per listener or destination), to tell connections apart.
     pub connection: u64,
     /// MSH-9 of the message (e.g. `ADT^A04`), when it parsed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub msh9: Option<String>,
+    pub msh9: Option<CompactString>,
     /// MSH-10 of the message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub msh10: Option<String>,
+    pub msh10: Option<CompactString>,
     /// MSH-3 sending application (the sender's identity for duplicates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sender: Option<String>,
+    pub sender: Option<CompactString>,
     /// ACK code sent or received (`AA`, `AE`, `AR`, `CA`, …), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ack_code: Option<String>,
+    pub ack_code: Option<CompactString>,
     /// MSA-2 of that ACK.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ack_control_id: Option<String>,
+    pub ack_control_id: Option<CompactString>,
     /// Time from frame to ACK (or from send to ACK), in microseconds.
     pub latency_us: u64,
     /// Frame size in bytes.
     pub bytes: u64,
     /// Outcome: `accepted`, `duplicate`, `rejected`, `error`, `queued`, `timeout`, …
-    pub outcome: String,
+    pub outcome: CompactString,
     /// Name of the fault injected, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fault: Option<String>,
+    pub fault: Option<CompactString>,
     /// Extra facts (parse error offset, retry attempt, …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<Note>,

@@ -28,6 +28,8 @@ use parking_lot::Mutex;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+/// The inline string type of journal entries' short text (see [`MllpExchange`]).
+pub use compact_str::CompactString;
 pub use entry::{Detail, Entry, HttpExchange, MllpExchange, Note, Surface};
 pub use sink::FLUSH_INTERVAL;
 
@@ -100,7 +102,7 @@ impl Journal {
     }
 
     /// Append an exchange and return its sequence number.
-    pub fn record(&self, surface: Surface, peer: Option<String>, detail: Detail) -> u64 {
+    pub fn record(&self, surface: Surface, peer: Option<CompactString>, detail: Detail) -> u64 {
         let t_us = self.now_us();
         let at = time::OffsetDateTime::now_utc();
         let entry;

@@ -174,7 +174,9 @@ pub fn import_dir(state: &AppState, dir: &Path) -> std::io::Result<ImportSummary
             let id = crate::hl7::Message::parse(&m)
                 .map(|p| conn::text(p.control_id()))
                 .unwrap_or_default();
-            summary.outcomes.push((name.clone(), id, outcome));
+            summary
+                .outcomes
+                .push((name.clone(), id.into(), outcome.into()));
             // Unframe the ACK(s) for the file.
             for f in framed.split(|b| *b == crate::hl7::mllp::SB) {
                 if let Some(p) = f.strip_suffix(&[crate::hl7::mllp::EB, crate::hl7::mllp::CR]) {

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, BytesMut};
+use compact_str::CompactString;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -147,7 +148,7 @@ impl Listener {
     fn closed(&self, peer: &str, conn: u64, outcome: &str, why: String) {
         self.state.journal.record(
             Surface::MllpIn,
-            Some(peer.to_owned()),
+            Some(peer.into()),
             Detail::Mllp(MllpExchange {
                 connection: conn,
                 outcome: outcome.into(),
@@ -392,7 +393,7 @@ impl Listener {
         x.latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.state
             .journal
-            .record(Surface::MllpIn, Some(peer.to_owned()), Detail::Mllp(x));
+            .record(Surface::MllpIn, Some(peer.into()), Detail::Mllp(x));
     }
 
     /// A frame over the size limit: an AR NAK built from its MSH when the
@@ -497,7 +498,7 @@ impl Listener {
     /// Handle one message outside a connection (batch files): the same
     /// policy, duplicate memory, practice writes and journal as a frame;
     /// returns the outcome and the framed ACK bytes.
-    pub fn process(&self, payload: &[u8], source: &str) -> (String, Vec<u8>) {
+    pub fn process(&self, payload: &[u8], source: &str) -> (CompactString, Vec<u8>) {
         let started = Instant::now();
         let mut out = Vec::with_capacity(512);
         let mut scratch = Vec::with_capacity(512);
@@ -685,7 +686,7 @@ impl Listener {
                 }
                 _ => {}
             }
-            x.fault = Some(f.name);
+            x.fault = Some(f.name.into());
         }
         reply
     }
@@ -758,7 +759,7 @@ impl Listener {
         }
         // MSA-2 echoes MSH-10 (no re-parse of the ACK on the hot path);
         // `describe` has already put it in the entry.
-        x.ack_code = last.map(str::to_owned);
+        x.ack_code = last.map(Into::into);
         x.ack_control_id = match x.ack_code {
             Some(_) => x.msh10.clone().or_else(|| Some(conn::text(m.control_id()))),
             None => None,
@@ -794,10 +795,9 @@ const MAX_HEADER: usize = 4096;
 
 /// MSH-9 and MSH-10 (and the sender and patient) for the journal: never whole segments.
 fn describe(h: &Header<'_>, m: &Message<'_>, x: &mut MllpExchange) {
-    let mut msh9 = String::with_capacity(h.message_code.len() + h.trigger_event.len() + 1);
-    msh9.push_str(&String::from_utf8_lossy(h.message_code));
+    let mut msh9 = conn::text(h.message_code);
     msh9.push('^');
-    msh9.push_str(&String::from_utf8_lossy(h.trigger_event));
+    msh9.push_str(&conn::text(h.trigger_event));
     x.msh9 = Some(msh9);
     x.msh10 = Some(conn::text(h.control_id));
     x.sender = Some(conn::text(h.sending_application));

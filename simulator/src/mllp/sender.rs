@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, BytesMut};
+use compact_str::{CompactString, ToCompactString};
 use parking_lot::Mutex;
 use serde::Serialize;
 use tokio::io::AsyncReadExt;
@@ -244,7 +245,7 @@ async fn subscribe(
 enum Attempt {
     Ack {
         code: AckCode,
-        msa2: String,
+        msa2: CompactString,
     },
     /// No ACK in time, an unparseable ACK, a refused or dropped connection:
     /// resend with the same MSH-10.
@@ -288,9 +289,9 @@ impl Worker {
     ) {
         let mut x = MllpExchange {
             connection: self.connection,
-            msh9: Some(job.msh9.clone()),
-            msh10: Some(job.msh10.clone()),
-            sender: Some(self.state.profile().hl7.sending_application.clone()),
+            msh9: Some(job.msh9.as_str().into()),
+            msh10: Some(job.msh10.as_str().into()),
+            sender: Some(self.state.profile().hl7.sending_application.as_str().into()),
             latency_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
             bytes: job.frame.len() as u64,
             outcome: outcome.into(),
@@ -299,7 +300,7 @@ impl Worker {
         f(&mut x);
         self.state.journal.record(
             Surface::MllpOut,
-            Some(self.q.dest.addr.to_string()),
+            Some(self.q.dest.addr.to_compact_string()),
             Detail::Mllp(x),
         );
     }
@@ -325,7 +326,7 @@ impl Worker {
             let result = self.attempt(job, fault.as_ref().map(|f| &f.kind)).await;
             let fault_name = fault.as_ref().map(|f| f.name.clone());
             let note_attempt = |x: &mut MllpExchange| {
-                x.fault = fault_name.clone();
+                x.fault = fault_name.as_deref().map(Into::into);
                 x.notes.push(Note::new("attempt", attempt.to_string()));
             };
             match result {
@@ -373,7 +374,7 @@ impl Worker {
                         let again = Instant::now();
                         let r = self.attempt(job, None).await;
                         self.journal(job, "duplicate-sent", again, |x| {
-                            x.fault = fault_name.clone();
+                            x.fault = fault_name.as_deref().map(Into::into);
                             if let Attempt::Ack { code, msa2 } = &r {
                                 x.ack_code = Some(code.as_str().into());
                                 x.ack_control_id = Some(msa2.clone());
@@ -488,7 +489,7 @@ impl Worker {
     }
 }
 
-fn parse_ack(payload: &[u8]) -> Option<(AckCode, String)> {
+fn parse_ack(payload: &[u8]) -> Option<(AckCode, CompactString)> {
     let m = Message::parse(payload).ok()?;
     let v = read_ack(&m).ok()?;
     Some((v.code, conn::text(v.control_id)))

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use compact_str::{CompactString, ToCompactString};
 use parking_lot::Mutex;
 use tokio::time::Instant;
 
@@ -43,7 +44,7 @@ impl NoteSlot {
     }
 
     /// Add a fact.
-    pub fn note(&self, k: impl Into<String>, v: impl Into<String>) {
+    pub fn note(&self, k: impl Into<CompactString>, v: impl Into<CompactString>) {
         self.0.lock().notes.push(Note::new(k, v));
     }
 }
@@ -140,11 +141,11 @@ where
     // The accept loop formats the peer once per connection; formatting a
     // `SocketAddr` was 6% of a read's instructions when done per request.
     let peer = match req.extensions().get::<PeerText>() {
-        Some(p) => Some(p.0.as_ref().to_owned()),
+        Some(p) => Some(CompactString::from(p.0.as_ref())),
         None => req
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.to_string()),
+            .map(|c| c.0.to_compact_string()),
     };
     let resp = handle(req, slot.clone()).await;
     let note = std::mem::take(&mut *slot.0.lock());

@@ -67,7 +67,7 @@ fn accept(
         .sinks
         .deliver(state, &r.name, protocol, r.path.clone(), body, |notes| {
             (
-                r.peer.clone(),
+                r.peer.as_deref().map(Into::into),
                 Detail::Http(HttpExchange {
                     method: "POST".into(),
                     route: r.route.into(),

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use compact_str::ToCompactString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
@@ -117,7 +118,7 @@ fn answer(
             (
                 ack::build_ack(&m, &a, ids),
                 Some(msh9),
-                Some(m.get_lossy("MSH-10").to_string()),
+                Some(m.get_lossy("MSH-10").into()),
                 Some(m.get_lossy("MSH-3").to_string()),
                 "AA",
             )
@@ -144,12 +145,12 @@ fn answer(
         payload.to_vec(),
         |notes| {
             (
-                Some(peer.to_string()),
+                Some(peer.to_compact_string()),
                 Detail::Mllp(MllpExchange {
                     connection: conn_no,
-                    msh9,
+                    msh9: msh9.map(Into::into),
                     msh10: msh10.clone(),
-                    sender,
+                    sender: sender.map(Into::into),
                     ack_code: Some(code.into()),
                     ack_control_id: msh10,
                     latency_us,

@@ -235,7 +235,7 @@ impl Sinks {
         protocol: Protocol,
         what: String,
         body: Vec<u8>,
-        exchange: impl FnOnce(Vec<Note>) -> (Option<String>, Detail),
+        exchange: impl FnOnce(Vec<Note>) -> (Option<compact_str::CompactString>, Detail),
     ) -> Option<Arc<Delivery>> {
         let sink = self.sinks.lock().get(name).cloned()?;
         let canaries: Vec<String> = state

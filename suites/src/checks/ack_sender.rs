@@ -38,20 +38,20 @@ fn attempts(ev: &Evidence) -> Vec<Attempt> {
         .filter(|e| e.surface == Surface::MllpIn)
         .filter_map(|e| {
             let m = e.mllp()?;
-            let msh10 = m.msh10.clone()?;
+            let msh10 = m.msh10.as_deref()?.to_owned();
             Some(Attempt {
                 seq: e.seq,
                 arrived_us: e.t_us.saturating_sub(m.latency_us),
                 answered_us: e.t_us,
-                msh9: m.msh9.clone().unwrap_or_default(),
+                msh9: m.msh9.as_deref().unwrap_or_default().to_owned(),
                 msh10,
                 patient: m
                     .notes
                     .iter()
                     .find(|n| n.k == "patient")
-                    .map(|n| n.v.clone())
+                    .map(|n| n.v.to_string())
                     .unwrap_or_default(),
-                ack_code: m.ack_code.clone(),
+                ack_code: m.ack_code.as_deref().map(str::to_owned),
                 fault: m.fault.as_deref().and_then(ListenerFault::from_name),
             })
         })

@@ -405,14 +405,14 @@ async fn record(
 ) -> u64 {
     let detail = MllpExchange {
         connection,
-        msh9: Some(x.message_type.clone()),
-        msh10: Some(x.control_id.clone()),
-        sender: x.msh3_6.first().cloned(),
-        ack_code: ack.and_then(|a| a.code.clone()),
-        ack_control_id: ack.and_then(|a| a.msa2.clone()),
+        msh9: Some(x.message_type.as_str().into()),
+        msh10: Some(x.control_id.as_str().into()),
+        sender: x.msh3_6.first().map(|s| s.as_str().into()),
+        ack_code: ack.and_then(|a| a.code.as_deref()).map(Into::into),
+        ack_control_id: ack.and_then(|a| a.msa2.as_deref()).map(Into::into),
         latency_us: ack.map_or(0, |a| a.latency_us),
         bytes: u64::try_from(bytes).unwrap_or(u64::MAX),
-        outcome: outcome.to_owned(),
+        outcome: outcome.into(),
         fault: None,
         notes: vec![
             Note::new("variant", format!("{:?}", x.variant)),

@@ -332,7 +332,7 @@ impl Sim {
         detail: Detail,
     ) -> Result<u64, String> {
         match self {
-            Sim::Embedded(s) => Ok(s.journal.record(surface, peer, detail)),
+            Sim::Embedded(s) => Ok(s.journal.record(surface, peer.map(Into::into), detail)),
             Sim::Remote(r) => {
                 let mut body = serde_json::to_value(&detail).map_err(|e| e.to_string())?;
                 body["surface"] = json!(surface);
