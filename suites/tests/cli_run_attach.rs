@@ -300,10 +300,17 @@ async fn attached_sync_scenarios_pass_and_a_part2_leak_still_fails() {
             .filter(|(_, v)| v != "passed")
             .map(|(k, _)| k)
             .collect();
+        // The SUT's own errors (a refused page, a body that did not parse)
+        // explain a check that failed for a reason other than its defect.
+        let problems = sut.problems();
         if defect.is_some() {
-            assert_eq!(failed, ["part2.no-leak-to-unconsented"], "{stdout}");
+            assert_eq!(
+                failed,
+                ["part2.no-leak-to-unconsented"],
+                "{stdout}\nSUT problems: {problems:?}"
+            );
         } else {
-            assert!(failed.is_empty(), "{stdout}");
+            assert!(failed.is_empty(), "{stdout}\nSUT problems: {problems:?}");
         }
     }
 }

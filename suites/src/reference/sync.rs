@@ -405,7 +405,13 @@ impl Shared {
                 req = req.header("x-ng-sessionid", s);
             }
             let body = match req.send().await {
-                Ok(r) if r.status().is_success() => r.json::<Value>().await.ok(),
+                Ok(r) if r.status().is_success() => match r.json::<Value>().await {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        self.problem(format!("GET {url}: the body did not read as JSON: {e}"));
+                        None
+                    }
+                },
                 Ok(r) => {
                     self.problem(format!("GET {url} answered {}", r.status()));
                     None
