@@ -27,6 +27,11 @@
 //! same client on its own thread, so the server's CPU per ACKed message is
 //! read from its worker thread alone. `1 / that` is what one core of server
 //! sustains when the sender runs elsewhere, as it does at a real site.
+//!
+//! `NGSIM_MLLP_PEER=host:port` also drives another MLLP listener (another
+//! HL7 server or interface engine, started by hand) with the same client on
+//! 1, 8 and 64 connections, so the two are compared on the same cores in
+//! the same run. Its ACKs are checked the same way.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -348,6 +353,20 @@ fn main() {
             "one-shot: bare tokio responder, {conns} connection(s): {:.0} msgs/s, {:.2} µs CPU/msg",
             floor[i].0, floor[i].1
         );
+    }
+    // Another peer on loopback, driven by the same client for comparison
+    // (e.g. node-hl7-server or an interface engine started by hand).
+    if let Some(peer) = std::env::var("NGSIM_MLLP_PEER")
+        .ok()
+        .and_then(|a| a.parse::<SocketAddr>().ok())
+    {
+        for conns in [1u64, 8, 64] {
+            let (rate, cpu) = measure(&rt, peer, &tpl, conns, 0);
+            println!(
+                "one-shot: peer {peer}, {conns} connection(s): {rate:.0} ACKed msgs/s, \
+                 {cpu:.2} µs CPU/msg in this process (the client's share)"
+            );
+        }
     }
     let mut base = 1;
     for conns in [1u64, 8, 64] {
