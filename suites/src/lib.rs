@@ -15,6 +15,7 @@ pub mod checks;
 pub mod cli;
 pub mod engine;
 pub mod exit_code;
+pub mod http_client;
 pub mod load;
 pub mod manifest;
 pub mod reference;

@@ -68,7 +68,7 @@ impl RemoteSim {
     /// Attach to the simulator at `base` (e.g. `http://127.0.0.1:8080`), and
     /// check it answers its health route.
     pub async fn connect(base: &str, token: Option<String>) -> Result<RemoteSim, String> {
-        let http = reqwest::Client::builder()
+        let http = crate::http_client::builder()
             .connect_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| e.to_string())?;
@@ -313,7 +313,7 @@ impl Sim {
             Sim::Embedded(s) => RemoteSim {
                 base: s.urls.http_base.clone(),
                 token: s.control_token.clone(),
-                http: reqwest::Client::new(),
+                http: crate::http_client::client(),
             },
             Sim::Remote(r) => r.clone(),
         };

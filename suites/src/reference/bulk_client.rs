@@ -180,7 +180,7 @@ impl Ctx<'_> {
 /// Run one export; the answer says how it ended (a refused or failed export
 /// is an outcome, not an error: the client handled it).
 pub async fn export(cfg: &ReaderConfig, run: BulkRun) -> Result<Value, String> {
-    let http = reqwest::Client::new();
+    let http = crate::http_client::client();
     let token = token(&http, cfg).await?;
     let ctx = Ctx { http, cfg, token };
     for _ in 0..2 {

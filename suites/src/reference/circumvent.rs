@@ -14,7 +14,7 @@ pub const OTHER_CLIENT: &str = "demo-public";
 /// Returns the HTTP status of the search.
 pub(super) async fn search_as_patient_app(fhir: &str, patient: &str) -> Result<u16, String> {
     let err = |e: reqwest::Error| e.to_string();
-    let http = reqwest::Client::builder()
+    let http = crate::http_client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(err)?;

@@ -171,7 +171,7 @@ async fn get(
 
 /// Read every Patient; returns how many were read.
 pub async fn read_all(cfg: &ReaderConfig) -> Result<usize, String> {
-    let http = reqwest::Client::new();
+    let http = crate::http_client::client();
     let token = token(&http, cfg).await?;
     // The server's own page size: the paging parameter's name differs
     // between NextGen versions (`_count`, `_maxresults`).

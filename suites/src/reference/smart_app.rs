@@ -181,7 +181,7 @@ pub async fn launch(cfg: &ReaderConfig) -> Result<Value, String> {
 }
 
 async fn launch_once(cfg: &ReaderConfig) -> Result<Value, String> {
-    let http = reqwest::Client::builder()
+    let http = crate::http_client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(err)?;
@@ -264,7 +264,7 @@ async fn launch_once(cfg: &ReaderConfig) -> Result<Value, String> {
 /// Two backend tokens, each assertion with a fresh `jti` (the `reused-jti`
 /// defect sends one assertion twice).
 pub async fn backend(cfg: &ReaderConfig) -> Result<Value, String> {
-    let http = reqwest::Client::new();
+    let http = crate::http_client::client();
     if has(cfg, ClientDefect::ReusedJti) {
         token_reusing_assertion(&http, cfg).await?;
     } else if has(cfg, ClientDefect::LongAssertionExp) {

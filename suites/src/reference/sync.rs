@@ -141,7 +141,7 @@ pub async fn start_sync(defect: Option<Defect>, cfg: SyncConfig) -> std::io::Res
         cfg,
         key: ClientKey::generate_es384("ngsim-reference-key"),
         gsa_secret: simulator::auth::random_token(),
-        http: reqwest::Client::new(),
+        http: crate::http_client::client(),
         cache: Mutex::new(Vec::new()),
         problems: Mutex::new(Vec::new()),
     });
