@@ -356,10 +356,12 @@ fn main() {
     }
     // Another peer on loopback, driven by the same client for comparison
     // (e.g. node-hl7-server or an interface engine started by hand).
-    if let Some(peer) = std::env::var("NGSIM_MLLP_PEER")
-        .ok()
-        .and_then(|a| a.parse::<SocketAddr>().ok())
-    {
+    if let Ok(given) = std::env::var("NGSIM_MLLP_PEER") {
+        // A typo is an error, not a silently skipped comparison.
+        let peer = std::net::ToSocketAddrs::to_socket_addrs(given.as_str())
+            .ok()
+            .and_then(|mut a| a.next())
+            .unwrap_or_else(|| panic!("NGSIM_MLLP_PEER={given:?} is not host:port"));
         for conns in [1u64, 8, 64] {
             let (rate, cpu) = measure(&rt, peer, &tpl, conns, 0);
             println!(
