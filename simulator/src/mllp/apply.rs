@@ -106,8 +106,20 @@ fn require_segment(m: &Message<'_>, id: &'static [u8; 3]) -> Result<(), Problem>
 fn lookup(practice: &Practice, m: &Message<'_>) -> Result<Option<PatientIndex>, Problem> {
     require_segment(m, b"PID")?;
     let mrn = text(m, "PID-3.1");
+    let has_mrn = !mrn.trim().is_empty();
+    if let Some(found) = has_mrn
+        .then(|| practice.find_patient_by_mrn(&mrn))
+        .flatten()
+    {
+        // PID-2 is read only when the MRN does not name a patient: most
+        // messages carry a known MRN, and each field lookup costs.
+        return Ok(Some(found));
+    }
     let pn = text(m, "PID-2.1");
-    if mrn.trim().is_empty() && pn.trim().is_empty() {
+    if pn.trim().is_empty() {
+        if has_mrn {
+            return Ok(None);
+        }
         return Err(Problem::at(
             codes::REQUIRED_FIELD_MISSING,
             b"PID",
@@ -115,14 +127,7 @@ fn lookup(practice: &Practice, m: &Message<'_>) -> Result<Option<PatientIndex>, 
             "PID-3 (MRN) or PID-2 (person number) is required",
         ));
     }
-    let by_mrn = (!mrn.trim().is_empty())
-        .then(|| practice.find_patient_by_mrn(&mrn))
-        .flatten();
-    Ok(by_mrn.or_else(|| {
-        (!pn.trim().is_empty())
-            .then(|| practice.find_patient_by_person_number(&pn))
-            .flatten()
-    }))
+    Ok(practice.find_patient_by_person_number(&pn))
 }
 
 fn patient(practice: &Practice, m: &Message<'_>) -> Result<PatientIndex, Problem> {
@@ -556,4 +561,48 @@ fn for_each(
         changes,
         note: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::practice::PracticeConfig;
+
+    /// The MRN decides when it names a patient; PID-2 is the fallback; a
+    /// PID with neither is a missing required field.
+    #[test]
+    fn lookup_by_mrn_then_person_number() {
+        let practice = Practice::new(PracticeConfig {
+            patients: 10,
+            ..PracticeConfig::default()
+        });
+        let a = practice.patient(PatientIndex(3)).unwrap();
+        let b = practice.patient(PatientIndex(5)).unwrap();
+        let find = |pid: &str| {
+            let raw = format!("MSH|^~\\&|A|B|C|D|20260101||ADT^A08|1|P|2.3\r{pid}\r");
+            let m = Message::parse(raw.as_bytes()).unwrap();
+            lookup(&practice, &m).map_err(|p| p.text)
+        };
+        let (mrn_a, pn_b) = (&a.mrn, &b.person_number);
+        assert_eq!(
+            find(&format!("PID|1||{mrn_a}^^^NextGen^MRN")),
+            Ok(Some(PatientIndex(3)))
+        );
+        // A known MRN wins over another patient's person number.
+        assert_eq!(
+            find(&format!("PID|1|{pn_b}|{mrn_a}^^^NextGen^MRN")),
+            Ok(Some(PatientIndex(3)))
+        );
+        assert_eq!(
+            find(&format!("PID|1|{pn_b}|99999999^^^NextGen^MRN")),
+            Ok(Some(PatientIndex(5)))
+        );
+        assert_eq!(find(&format!("PID|1|{pn_b}")), Ok(Some(PatientIndex(5))));
+        assert_eq!(find("PID|1||99999999^^^NextGen^MRN"), Ok(None));
+        assert_eq!(find("PID|1|000099999999|"), Ok(None));
+        assert_eq!(
+            find("PID|1| | "),
+            Err("PID-3 (MRN) or PID-2 (person number) is required".to_owned())
+        );
+    }
 }
