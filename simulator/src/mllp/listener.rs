@@ -175,7 +175,7 @@ impl Listener {
         let mut framer = Framer::new(max);
         // When the frame now being received started (slowloris cut-off).
         let mut frame_started: Option<tokio::time::Instant> = None;
-        let mut buf = BytesMut::with_capacity(16 * 1024);
+        let mut buf = BytesMut::with_capacity(2 * READ_ROOM);
         let mut out = Vec::with_capacity(1024);
         let mut scratch = Vec::with_capacity(512);
         // Segment spans of the frame being handled, reused for every frame.
@@ -301,6 +301,7 @@ impl Listener {
                 idle.as_mut().reset(deadline);
                 armed = deadline;
             }
+            conn::make_room(&mut buf, READ_ROOM);
             let read = loop {
                 tokio::select! {
                     biased;
@@ -792,6 +793,10 @@ impl Listener {
 
 /// How far into an oversized frame the MSH segment is looked for.
 const MAX_HEADER: usize = 4096;
+
+/// Spare room in a connection's read buffer before each read (its initial
+/// capacity is twice this).
+const READ_ROOM: usize = 8 * 1024;
 
 /// MSH-9 and MSH-10 (and the sender and patient) for the journal: never whole segments.
 fn describe(h: &Header<'_>, m: &Message<'_>, x: &mut MllpExchange) {

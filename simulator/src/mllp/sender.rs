@@ -520,6 +520,7 @@ async fn read_frame(
             }
             buf.advance(step.consumed);
         }
+        conn::make_room(buf, 1024);
         match tokio::time::timeout_at(deadline, sock.read_buf(buf)).await {
             Err(_) => return Err("ACK timeout".into()),
             Ok(Ok(0)) => return Err("connection closed before the ACK".into()),
