@@ -21,6 +21,14 @@
 //! `/proc/self/task/*/schedstat`), a figure that other load on the machine
 //! disturbs far less than the rate.
 //!
+//! Each simulator is measured in its steady state, as a listener that has
+//! run for a while is: before its first measured message it is sent as many
+//! messages as its journal keeps (8 connections, distinct control ids), so
+//! the journal is full and each new entry replaces the oldest, as in
+//! production, instead of growing the heap (page faults and `mprotect` calls
+//! that a fresh process pays once). `NGSIM_MLLP_WARMUP=n` sends `n` instead
+//! (`0`: measure a fresh simulator).
+//!
 //! Because the client shares the cores, the rate above is bounded by the
 //! client's own cost. A last pair of one-shot lines separates the two: a
 //! second simulator (and bare responder) on a one-worker runtime, and the
@@ -306,6 +314,20 @@ fn run_on_own_thread(
     .expect("client thread")
 }
 
+/// Messages to send a fresh simulator before measuring it: enough to fill
+/// its journal (`NGSIM_MLLP_WARMUP` overrides).
+fn warm_up_count(sim: &simulator::RunningSimulator) -> u64 {
+    match std::env::var("NGSIM_MLLP_WARMUP") {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("NGSIM_MLLP_WARMUP={v:?} is not a count")),
+        Err(_) => sim.state().journal.stats().capacity as u64,
+    }
+}
+
+/// The ids the warm-up uses (apart from every measured run's).
+const WARM_UP_BASE: u64 = 9_000_000_000_000_000;
+
 /// `run`, with the rate and the CPU µs per message.
 fn measure(
     rt: &tokio::runtime::Runtime,
@@ -345,6 +367,15 @@ fn main() {
     let addr = sim.mllp_addr().expect("mllp");
     let tpl = template(&sim);
     println!("message: {} bytes framed", tpl.frame.len());
+    let warm = warm_up_count(&sim);
+    if warm > 0 {
+        run(&rt, addr, &tpl, 8, warm.div_ceil(8), WARM_UP_BASE, None);
+    }
+    println!(
+        "warm-up: {} messages before measuring (journal capacity {})",
+        warm.div_ceil(8) * 8,
+        sim.state().journal.stats().capacity
+    );
     let bare = rt.block_on(bare_responder());
     let mut floor = [(0f64, 0f64); 2];
     for (i, conns) in [1u64, 8].into_iter().enumerate() {
@@ -421,6 +452,9 @@ fn main() {
     let sim1 = start_simulator(&server_rt);
     let bare1 = server_rt.block_on(bare_responder());
     let full1 = sim1.mllp_addr().expect("mllp");
+    if warm > 0 {
+        run_on_own_thread(full1, &tpl, 8, warm.div_ceil(8), WARM_UP_BASE);
+    }
     for (what, to) in [("bare tokio responder", bare1), ("full path", full1)] {
         let conns = 8;
         let server = threads_cpu_ns(Some(SERVER_THREAD));
