@@ -152,7 +152,7 @@ mod tests {
     use super::*;
     use bytes::{Buf, BufMut};
 
-    /// Bytes a read of up to `want` gets: what fits in the spare room, as
+    /// Bytes a read of `data` gets: what fits in the spare room, as
     /// `read_buf` fills it (it reserves only when there is no room at all).
     fn read_into(buf: &mut BytesMut, data: &[u8]) -> usize {
         let n = data.len().min(buf.capacity() - buf.len());
